@@ -1,0 +1,31 @@
+// Two kinds of failure, kept apart so the CLI can tell the user which one happened:
+// - TilecError: the input is bad or unsupported (exit 2, one `error:` line naming the culprit);
+// - anything else thrown is a bug in tilec and is reported as such.
+
+export class TilecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TilecError';
+  }
+}
+
+/** Unsupported-but-valid input (an op, attribute or dtype tilec does not implement). */
+export class UnsupportedError extends TilecError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedError';
+  }
+}
+
+export function fail(message: string): never {
+  throw new TilecError(message);
+}
+
+export function unsupported(message: string): never {
+  throw new UnsupportedError(message);
+}
+
+/** An internal invariant: failing it is a tilec bug, never the user's fault. */
+export function invariant(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Error(`internal error (tilec bug): ${message}`);
+}

@@ -1,0 +1,116 @@
+import type { Tensor } from './tensor.js';
+
+// Every op the IR can hold, with its attributes as plain data. The importer fills ONNX defaults that
+// do not depend on shapes; rank-dependent defaults (strides, pads, dilations...) stay undefined and
+// are resolved by one shared helper (see ir/geometry.ts) so the inference, the kernels and the
+// lowering agree. Inputs that ONNX leaves out are the empty string ''.
+
+export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+
+export interface ConvAttrs {
+  readonly kernel_shape?: readonly number[];
+  readonly strides?: readonly number[];
+  readonly pads?: readonly number[];
+  readonly dilations?: readonly number[];
+  readonly group: number;
+  readonly auto_pad: AutoPad;
+}
+export interface PoolAttrs {
+  readonly kernel_shape: readonly number[];
+  readonly strides?: readonly number[];
+  readonly pads?: readonly number[];
+  readonly dilations?: readonly number[];
+  readonly auto_pad: AutoPad;
+  readonly ceil_mode: number;
+  /** AveragePool only; 0 for MaxPool. */
+  readonly count_include_pad: number;
+  /** MaxPool only (0 = row major); tilec rejects storage_order 1 with the Indices output. */
+  readonly storage_order: number;
+}
+export interface GemmAttrs { readonly alpha: number; readonly beta: number; readonly transA: number; readonly transB: number }
+export interface ClipAttrs { readonly min?: number; readonly max?: number }
+export interface LeakyReluAttrs { readonly alpha: number }
+/** opset < 13 Softmax flattens to 2-D at `axis` (`coerce2d`), opset >= 13 normalizes along `axis` only. */
+export interface SoftmaxAttrs { readonly axis: number; readonly coerce2d: boolean }
+export interface BatchNormAttrs { readonly epsilon: number }
+export interface LRNAttrs { readonly alpha: number; readonly beta: number; readonly bias: number; readonly size: number }
+export interface AxisAttrs { readonly axis: number }
+export interface ReshapeAttrs { readonly allowzero: number }
+export interface TransposeAttrs { readonly perm?: readonly number[] }
+/** `axes` from the attribute (opset < 13); from opset 13 they come as input 1. */
+export interface AxesAttrs { readonly axes?: readonly number[] }
+/** Pad: opset < 11 carries pads/value as attributes, opset >= 11 as inputs. */
+export interface PadAttrs { readonly mode: 'constant' | 'reflect' | 'edge'; readonly pads?: readonly number[]; readonly value?: number }
+export interface ShapeAttrs { readonly start: number; readonly end?: number }
+export interface DropoutAttrs { readonly ratio?: number }
+export interface ConstantAttrs { readonly value: Tensor }
+export interface ConstantOfShapeAttrs { readonly value?: Tensor }
+export interface QuantAxisAttrs { readonly axis: number }
+export type NoAttrs = Readonly<Record<string, never>>;
+
+/** op name -> attribute type. The single source of truth for which ops exist. */
+export interface OpAttrs {
+  Conv: ConvAttrs;
+  ConvInteger: ConvAttrs;
+  QLinearConv: ConvAttrs;
+  Gemm: GemmAttrs;
+  MatMul: NoAttrs;
+  MatMulInteger: NoAttrs;
+  QLinearMatMul: NoAttrs;
+  QuantizeLinear: QuantAxisAttrs;
+  DequantizeLinear: QuantAxisAttrs;
+  Relu: NoAttrs;
+  Clip: ClipAttrs;
+  LeakyRelu: LeakyReluAttrs;
+  Sigmoid: NoAttrs;
+  Softmax: SoftmaxAttrs;
+  MaxPool: PoolAttrs;
+  AveragePool: PoolAttrs;
+  GlobalAveragePool: NoAttrs;
+  GlobalMaxPool: NoAttrs;
+  BatchNormalization: BatchNormAttrs;
+  LRN: LRNAttrs;
+  Add: NoAttrs;
+  Sub: NoAttrs;
+  Mul: NoAttrs;
+  Div: NoAttrs;
+  Sum: NoAttrs;
+  Concat: AxisAttrs;
+  Flatten: AxisAttrs;
+  Reshape: ReshapeAttrs;
+  Transpose: TransposeAttrs;
+  Squeeze: AxesAttrs;
+  Unsqueeze: AxesAttrs;
+  Pad: PadAttrs;
+  Shape: ShapeAttrs;
+  Gather: AxisAttrs;
+  Identity: NoAttrs;
+  Dropout: DropoutAttrs;
+  Constant: ConstantAttrs;
+  ConstantOfShape: ConstantOfShapeAttrs;
+}
+
+export type OpName = keyof OpAttrs;
+
+export const OP_NAMES: readonly OpName[] = [
+  'Conv', 'ConvInteger', 'QLinearConv', 'Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'QuantizeLinear',
+  'DequantizeLinear', 'Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'Softmax', 'MaxPool', 'AveragePool',
+  'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'LRN', 'Add', 'Sub', 'Mul', 'Div', 'Sum', 'Concat',
+  'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Pad', 'Shape', 'Gather', 'Identity', 'Dropout',
+  'Constant', 'ConstantOfShape',
+];
+
+export const isOpName = (s: string): s is OpName => (OP_NAMES as readonly string[]).includes(s);
+
+/** A node of op O. Immutable; a rewrite builds a new node. */
+export interface NodeOf<O extends OpName> {
+  readonly op: O;
+  /** Unique within the graph (the importer names unnamed nodes `op_index`). */
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs: OpAttrs[O];
+}
+
+/** The discriminated union on `op` that passes match on. */
+export type Node = { [O in OpName]: NodeOf<O> }[OpName];
