@@ -1,0 +1,75 @@
+import { match, P } from 'ts-pattern';
+import type { Evaluate } from '../../ir/graph.js';
+import { OP_NAMES, type Node, type OpName } from '../../ir/ops.js';
+import { unsupported } from '../../ir/errors.js';
+import { Add } from './Add.js';
+import { Clip } from './Clip.js';
+import { Concat } from './Concat.js';
+import { Constant } from './Constant.js';
+import { ConstantOfShape } from './ConstantOfShape.js';
+import { Div } from './Div.js';
+import { Dropout } from './Dropout.js';
+import { Flatten } from './Flatten.js';
+import { Gather } from './Gather.js';
+import { Identity } from './Identity.js';
+import { LeakyRelu } from './LeakyRelu.js';
+import { Mul } from './Mul.js';
+import { Pad } from './Pad.js';
+import { Relu } from './Relu.js';
+import { Reshape } from './Reshape.js';
+import { Shape } from './Shape.js';
+import { Sigmoid } from './Sigmoid.js';
+import { Softmax } from './Softmax.js';
+import { Squeeze } from './Squeeze.js';
+import { Sub } from './Sub.js';
+import { Sum } from './Sum.js';
+import { Transpose } from './Transpose.js';
+import { Unsqueeze } from './Unsqueeze.js';
+
+// The float reference: every IR op dispatched to its kernel. `.exhaustive()` makes a new op in ir/ops.ts
+// a compile error here until it is handled.
+
+/**
+ * Ops whose float kernel does not exist yet, in this ONE list: to add a kernel, import it, give it a
+ * `.with` arm below and delete its name here (FLOAT_KERNELS_IMPLEMENTED follows automatically).
+ */
+const NOT_YET_IMPLEMENTED = [
+  'Conv', 'ConvInteger', 'QLinearConv', 'Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'QuantizeLinear',
+  'DequantizeLinear', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'LRN',
+] as const satisfies readonly OpName[];
+
+const notImplemented = (node: Node): never =>
+  unsupported(`${node.op} '${node.name}': not implemented in the float reference yet`);
+
+export const FLOAT_KERNELS_IMPLEMENTED: ReadonlySet<OpName> = new Set(
+  OP_NAMES.filter((op) => !(NOT_YET_IMPLEMENTED as readonly OpName[]).includes(op)),
+);
+
+/** Runs one node on concrete inputs ('' inputs are undefined) with the float reference kernels. */
+export const evaluateFloat: Evaluate = (node, inputs) =>
+  match(node)
+    .with({ op: 'Relu' }, (n) => Relu(n, inputs))
+    .with({ op: 'Clip' }, (n) => Clip(n, inputs))
+    .with({ op: 'LeakyRelu' }, (n) => LeakyRelu(n, inputs))
+    .with({ op: 'Sigmoid' }, (n) => Sigmoid(n, inputs))
+    .with({ op: 'Softmax' }, (n) => Softmax(n, inputs))
+    .with({ op: 'Add' }, (n) => Add(n, inputs))
+    .with({ op: 'Sub' }, (n) => Sub(n, inputs))
+    .with({ op: 'Mul' }, (n) => Mul(n, inputs))
+    .with({ op: 'Div' }, (n) => Div(n, inputs))
+    .with({ op: 'Sum' }, (n) => Sum(n, inputs))
+    .with({ op: 'Concat' }, (n) => Concat(n, inputs))
+    .with({ op: 'Flatten' }, (n) => Flatten(n, inputs))
+    .with({ op: 'Reshape' }, (n) => Reshape(n, inputs))
+    .with({ op: 'Transpose' }, (n) => Transpose(n, inputs))
+    .with({ op: 'Squeeze' }, (n) => Squeeze(n, inputs))
+    .with({ op: 'Unsqueeze' }, (n) => Unsqueeze(n, inputs))
+    .with({ op: 'Pad' }, (n) => Pad(n, inputs))
+    .with({ op: 'Shape' }, (n) => Shape(n, inputs))
+    .with({ op: 'Gather' }, (n) => Gather(n, inputs))
+    .with({ op: 'Identity' }, (n) => Identity(n, inputs))
+    .with({ op: 'Dropout' }, (n) => Dropout(n, inputs))
+    .with({ op: 'Constant' }, (n) => Constant(n, inputs))
+    .with({ op: 'ConstantOfShape' }, (n) => ConstantOfShape(n, inputs))
+    .with({ op: P.union(...NOT_YET_IMPLEMENTED) }, notImplemented)
+    .exhaustive();
