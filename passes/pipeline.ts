@@ -1,0 +1,17 @@
+import type { Pass } from './pass.js';
+import { foldConstantsPass } from './fold-constants.js';
+import { removeIdentityPass } from './remove-identity.js';
+import { foldBatchNormPass } from './fold-batchnorm.js';
+import { dcePass } from './dce.js';
+
+/** The float cleanup pipeline, from the imported graph to the float graph quantization starts from. */
+export const FLOAT_PIPELINE: readonly Pass[] = [
+  // Constants, Reshape-shape chains and ConstantOfShape weights become initializers, so BN parameters and weights are visible as constants.
+  foldConstantsPass,
+  // Identity/Dropout between a Conv and its BatchNormalization would hide the pair; constants behind Identity were already folded.
+  removeIdentityPass,
+  // BN folds into the Conv/Gemm it follows, creating its folded weights directly as initializers (no second constant fold needed).
+  foldBatchNormPass,
+  // Folded producers, replaced weights and shape-computation leftovers are dead now; drop them last, once.
+  dcePass,
+];
