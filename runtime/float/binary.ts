@@ -52,12 +52,8 @@ export function elementwiseBinary<O extends BinaryOp>(arith: BinaryArith): Kerne
 }
 
 /**
- * Integer division truncating toward zero (C, ONNX runtimes). The quotient of two doubles can round onto
- * the next integer when |a| nears 2^53, so the remainder's sign corrects it; b is never 0 here.
+ * Integer division truncating toward zero (C, ONNX runtimes); b is never 0 here. Math.trunc(a / b) is
+ * exact for |a|, |b| <= 2^53: a non-integer quotient lies at least 1/|b| from an integer, more than half
+ * an ulp of |a/b| < 2^53/|b|, so the division can never round onto the next integer.
  */
-export function truncDiv(a: number, b: number): number {
-  let q = Math.trunc(a / b);
-  const r = a - q * b;
-  if (r !== 0 && (r < 0) !== (a < 0)) q += (a < 0) === (b < 0) ? -1 : 1;
-  return q;
-}
+export const truncDiv = (a: number, b: number): number => Math.trunc(a / b) + 0; // + 0: no -0 in int64
