@@ -5,14 +5,17 @@ import { unsupported } from '../../ir/errors.js';
 import { Add } from './Add.js';
 import { Clip } from './Clip.js';
 import { Concat } from './Concat.js';
+import { Conv } from './Conv.js';
 import { Constant } from './Constant.js';
 import { ConstantOfShape } from './ConstantOfShape.js';
 import { Div } from './Div.js';
 import { Dropout } from './Dropout.js';
 import { Flatten } from './Flatten.js';
 import { Gather } from './Gather.js';
+import { Gemm } from './Gemm.js';
 import { Identity } from './Identity.js';
 import { LeakyRelu } from './LeakyRelu.js';
+import { MatMul } from './MatMul.js';
 import { Mul } from './Mul.js';
 import { Pad } from './Pad.js';
 import { Relu } from './Relu.js';
@@ -34,8 +37,8 @@ import { Unsqueeze } from './Unsqueeze.js';
  * `.with` arm below and delete its name here (FLOAT_KERNELS_IMPLEMENTED follows automatically).
  */
 const NOT_YET_IMPLEMENTED = [
-  'Conv', 'ConvInteger', 'QLinearConv', 'Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'QuantizeLinear',
-  'DequantizeLinear', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'LRN',
+  'ConvInteger', 'QLinearConv', 'MatMulInteger', 'QLinearMatMul', 'QuantizeLinear', 'DequantizeLinear',
+  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'LRN',
 ] as const satisfies readonly OpName[];
 
 const notImplemented = (node: Node): never =>
@@ -48,6 +51,9 @@ export const FLOAT_KERNELS_IMPLEMENTED: ReadonlySet<OpName> = new Set(
 /** Runs one node on concrete inputs ('' inputs are undefined) with the float reference kernels. */
 export const evaluateFloat: Evaluate = (node, inputs) =>
   match(node)
+    .with({ op: 'Conv' }, (n) => Conv(n, inputs))
+    .with({ op: 'Gemm' }, (n) => Gemm(n, inputs))
+    .with({ op: 'MatMul' }, (n) => MatMul(n, inputs))
     .with({ op: 'Relu' }, (n) => Relu(n, inputs))
     .with({ op: 'Clip' }, (n) => Clip(n, inputs))
     .with({ op: 'LeakyRelu' }, (n) => LeakyRelu(n, inputs))

@@ -8,10 +8,12 @@ describe('evaluateFloat', () => {
   it('dispatches each op to its kernel', () => {
     expect(vals(evaluateFloat(node('Relu', {}), [f32([2], [-1, 1])])[0]!)).toEqual([0, 1]);
     expect(vals(evaluateFloat(node('Sub', {}, 2), [f32([1], [5]), f32([1], [3])])[0]!)).toEqual([2]);
+    expect(vals(evaluateFloat(node('MatMul', {}, 2), [f32([1, 2], [1, 2]), f32([2, 1], [3, 4])])[0]!)).toEqual([11]);
   });
-  it('implements the elementwise and shape ops', () => {
+  it('implements the elementwise, shape and matrix ops', () => {
     for (const op of ['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'Softmax', 'Add', 'Sub', 'Mul', 'Div', 'Sum', 'Concat', 'Flatten',
-      'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Pad', 'Shape', 'Gather', 'Identity', 'Dropout', 'Constant', 'ConstantOfShape'] as const) {
+      'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Pad', 'Shape', 'Gather', 'Identity', 'Dropout', 'Constant', 'ConstantOfShape',
+      'Conv', 'Gemm', 'MatMul'] as const) {
       expect(FLOAT_KERNELS_IMPLEMENTED.has(op), op).toBe(true);
     }
   });
