@@ -5,7 +5,7 @@ import type { ConvAttrs } from '../../ir/ops.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { verifyGraph } from '../../ir/verify.js';
 import { eliminateDeadCode } from '../../passes/dce.js';
-import { foldBatchNorm, foldBatchNormPass } from '../../passes/fold-batchnorm.js';
+import { foldBatchNorm, foldBatchNormPass, foldChannelAffine } from '../../passes/fold-batchnorm.js';
 import { maxRelErr, evaluateRef, runGraph } from './reference.js';
 import { buildGraph, f32, node, ops, randomTensor, vt } from './build.js';
 
@@ -39,7 +39,7 @@ function convBn(opts: { c: number; m: number; group: number; bias: boolean; seed
 /** Runs g and fold-batchnorm + dce of g on the same input and returns the worst relative error. */
 function foldError(g: Graph, seed: number): number {
   const folded = eliminateDeadCode(foldBatchNormPass.run(g, ctx));
-  expect(ops(folded)).not.toContain('BatchNormalization');
+  for (const op of ['BatchNormalization', 'Mul', 'Add', 'Sub', 'Div']) expect(ops(folded)).not.toContain(op);
   verifyGraph(folded);
   const x = randomTensor(g.values.get(g.inputs[0]!)!.shape, seed + 99);
   const want = runGraph(g, { [g.inputs[0]!]: x }).get('y')!;
@@ -178,5 +178,90 @@ describe('fold-batchnorm pass', () => {
     expect(out.values.has('t')).toBe(false);
     verifyGraph(out);
     expect(foldBatchNormPass.run(out, ctx)).toBe(out);
+  });
+});
+
+describe('foldChannelAffine rule (BN written as Mul/Add by per-channel constants)', () => {
+  const convThen = (op: 'Mul' | 'Add' | 'Sub' | 'Div', k: Tensor, constantFirst = false) => buildGraph({
+    inputs: { x: vt('float32', [1, 2, 3, 3]) },
+    initializers: { w: randomTensor([3, 2, 1, 1], 1), k },
+    nodes: [node('Conv', 'conv', ['x', 'w'], ['t'], conv()), node(op, 'op', constantFirst ? ['k', 't'] : ['t', 'k'], ['y'], {})],
+    outputs: ['y'],
+  });
+
+  it('folds a [C,1,1] or [1,C,1,1] or scalar constant, either operand order for Mul/Add', () => {
+    for (const k of [f32([3, 1, 1], [1, 2, 3]), f32([1, 3, 1, 1], [1, 2, 3]), f32([], [2]), f32([1], [2])]) {
+      for (const op of ['Mul', 'Add', 'Sub', 'Div'] as const) {
+        const g = convThen(op, k);
+        expect(foldChannelAffine(g.nodes[1]!, g)?.remove, `${op} by ${k.shape}`).toEqual(['conv']);
+      }
+      for (const op of ['Mul', 'Add'] as const) {
+        const g = convThen(op, k, true);
+        expect(foldChannelAffine(g.nodes[1]!, g)?.remove, `${op} by ${k.shape} reversed`).toEqual(['conv']);
+      }
+    }
+  });
+
+  it('declines constants that vary along other axes, k-x and k/x, and division by zero', () => {
+    const wrongAxis = convThen('Mul', f32([3], [1, 2, 3])); // [3] aligns with the last axis, not channels
+    expect(foldChannelAffine(wrongAxis.nodes[1]!, wrongAxis)).toBeUndefined();
+    const spatial = convThen('Add', randomTensor([3, 3, 3], 4));
+    expect(foldChannelAffine(spatial.nodes[1]!, spatial)).toBeUndefined();
+    const reversedSub = convThen('Sub', f32([3, 1, 1], [1, 2, 3]), true);
+    expect(foldChannelAffine(reversedSub.nodes[1]!, reversedSub)).toBeUndefined();
+    const byZero = convThen('Div', f32([3, 1, 1], [1, 0, 3]));
+    expect(foldChannelAffine(byZero.nodes[1]!, byZero)).toBeUndefined();
+  });
+
+  it('Conv -> BN -> Mul -> Add -> Relu (Caffe2 export) becomes Conv -> Relu with the same outputs', () => {
+    const g = buildGraph({
+      inputs: { x: vt('float32', [2, 3, 5, 5]) },
+      initializers: {
+        w: randomTensor([4, 3, 3, 3], 1), ...bnParams(4, 2), m: randomTensor([4, 1, 1], 3, -2, 2), a: randomTensor([4, 1, 1], 4),
+      },
+      nodes: [
+        node('Conv', 'conv', ['x', 'w'], ['c'], conv({ pads: [1, 1, 1, 1] })),
+        bnNode('c', 'b'),
+        node('Mul', 'mul', ['b', 'm'], ['bm'], {}),
+        node('Add', 'add', ['bm', 'a'], ['ba'], {}),
+        node('Relu', 'relu', ['ba'], ['y'], {}),
+      ],
+      outputs: ['y'],
+    });
+    expect(ops(eliminateDeadCode(foldBatchNormPass.run(g, ctx)))).toEqual(['Conv', 'Relu']);
+    expect(foldError(g, 5)).toBeLessThan(1e-5);
+  });
+
+  it('a BN with nothing to fold into absorbs the Mul/Add after it', () => {
+    const g = buildGraph({
+      inputs: { x: vt('float32', [2, 4, 3, 3]) },
+      initializers: { ...bnParams(4, 2), m: randomTensor([1, 4, 1, 1], 3, -2, 2), a: randomTensor([4, 1, 1], 4) },
+      nodes: [
+        node('Relu', 'relu', ['x'], ['r'], {}),
+        bnNode('r', 'b'),
+        node('Mul', 'mul', ['m', 'b'], ['bm'], {}),
+        node('Sub', 'sub', ['bm', 'a'], ['y'], {}),
+      ],
+      outputs: ['y'],
+    });
+    const folded = eliminateDeadCode(foldBatchNormPass.run(g, ctx));
+    expect(folded.nodes.map((n) => [n.op, n.name, n.outputs[0]])).toEqual([['Relu', 'relu', 'r'], ['BatchNormalization', 'bn', 'y']]);
+    const x = randomTensor([2, 4, 3, 3], 6);
+    expect(maxRelErr(runGraph(folded, { x }).get('y')!, runGraph(g, { x }).get('y')!)).toBeLessThan(1e-5);
+  });
+
+  it('Gemm -> Mul [N] -> Add [1,N] folds into the Gemm', () => {
+    const g = buildGraph({
+      inputs: { x: vt('float32', [3, 4]) },
+      initializers: { w: randomTensor([4, 5], 1), c: randomTensor([5], 2), m: randomTensor([5], 3), a: randomTensor([1, 5], 4) },
+      nodes: [
+        node('Gemm', 'fc', ['x', 'w', 'c'], ['t'], { alpha: 1, beta: 1, transA: 0, transB: 0 }),
+        node('Mul', 'mul', ['t', 'm'], ['tm'], {}),
+        node('Add', 'add', ['tm', 'a'], ['y'], {}),
+      ],
+      outputs: ['y'],
+    });
+    expect(ops(eliminateDeadCode(foldBatchNormPass.run(g, ctx)))).toEqual(['Gemm']);
+    expect(foldError(g, 7)).toBeLessThan(1e-5);
   });
 });
