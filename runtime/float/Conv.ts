@@ -1,12 +1,13 @@
 import { type Kernel, expectDtype, need, who } from './kernel.js';
 import { checkConvBias, convCore, convShapes } from './conv-core.js';
-import { FLOAT_OUT, storeFloat } from './float-out.js';
+import { FLOAT_DTYPES } from './dtypes.js';
+import { storeFloat } from './float-out.js';
 
 /** Conv: sums in float64 (conv-core), plus the bias, stored in the input's float type. */
 export const Conv: Kernel<'Conv'> = (node, inputs) => {
   const w_ = who(node);
   const x = need(node, inputs, 0, 'X'), w = need(node, inputs, 1, 'W'), b = inputs[2];
-  expectDtype(node, x, 'input 0 (X)', FLOAT_OUT);
+  expectDtype(node, x, 'input 0 (X)', FLOAT_DTYPES);
   expectDtype(node, w, 'input 1 (W)', [x.dtype]);
   if (b) expectDtype(node, b, 'input 2 (B)', [x.dtype]);
   checkConvBias(w_, b, convShapes(w_, node.attrs, x.shape, w.shape).m);

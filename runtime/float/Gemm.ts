@@ -2,14 +2,15 @@ import { fail } from '../../ir/errors.js';
 import { shapeStr } from '../../ir/tensor.js';
 import { type Kernel, expectDtype, expectRank, need, who } from './kernel.js';
 import { gemm2d } from './matmul-core.js';
-import { FLOAT_OUT, storeFloat } from './float-out.js';
+import { FLOAT_DTYPES } from './dtypes.js';
+import { storeFloat } from './float-out.js';
 
 /** Gemm: Y = alpha * A' B' + beta * C, A' = transA ? A^T : A, B' likewise; C broadcast to [M, N]. */
 export const Gemm: Kernel<'Gemm'> = (node, inputs) => {
   const w_ = who(node);
   const { alpha, beta, transA, transB } = node.attrs;
   const a = need(node, inputs, 0, 'A'), b = need(node, inputs, 1, 'B'), c = inputs[2];
-  expectDtype(node, a, 'input 0 (A)', FLOAT_OUT);
+  expectDtype(node, a, 'input 0 (A)', FLOAT_DTYPES);
   expectDtype(node, b, 'input 1 (B)', [a.dtype]);
   if (c) expectDtype(node, c, 'input 2 (C)', [a.dtype]);
   expectRank(node, a, 'input 0 (A)', [2]);
