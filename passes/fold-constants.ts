@@ -32,10 +32,17 @@ export const foldShape: Rule = (node, g) =>
 
 const allInputsConstant = (g: Graph, n: Node): boolean => n.inputs.every((i) => i === '' || g.initializers.has(i));
 
+/**
+ * Ops never folded: in a pre-quantized (QDQ) model, DequantizeLinear(int8 weight, scale, zero point) IS the
+ * model's own quantization of that weight; folding it to float would throw the scales away before the
+ * quantization passes can use them.
+ */
+const KEEP: ReadonlySet<Node['op']> = new Set(['QuantizeLinear', 'DequantizeLinear']);
+
 /** A node whose inputs are all initializers (or that has none, like Constant) is evaluated now. */
 export const foldConstantNode = (evaluate: Evaluate): Rule => {
   const foldConstantNode: Rule = (node, g) => {
-    if (!allInputsConstant(g, node)) return undefined;
+    if (KEEP.has(node.op) || !allInputsConstant(g, node)) return undefined;
     const results = evaluate(node, node.inputs.map((i) => (i === '' ? undefined : g.initializers.get(i))));
     const newInitializers = new Map<string, Tensor>();
     node.outputs.forEach((o, k) => {

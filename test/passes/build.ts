@@ -28,8 +28,12 @@ export function buildGraph(s: GraphSpec): Graph {
   const consts = new Map<string, Tensor>(initializers);
   for (const n of s.nodes) {
     if (n.inputs.every((i) => i === '' || consts.has(i))) {
-      const outs = evaluateRef(n, n.inputs.map((i) => consts.get(i)));
-      n.outputs.forEach((o, k) => consts.set(o, outs[k]!));
+      try {
+        const outs = evaluateRef(n, n.inputs.map((i) => consts.get(i)));
+        n.outputs.forEach((o, k) => consts.set(o, outs[k]!));
+      } catch {
+        // Not evaluable here (no kernel yet): typing then works without its value or uses `types`.
+      }
     }
     let types: ValueType[];
     try {

@@ -48,6 +48,16 @@ describe('fold-constants rules', () => {
     expect(rule(g.nodes[2]!, g)).toBeUndefined();
   });
 
+  it('keeps QuantizeLinear/DequantizeLinear of constants: they carry the model\'s own quantization', () => {
+    const q = buildGraph({
+      inputs: {},
+      initializers: { w8: tensor('int8', [2], [-3, 5]), scale: tensor('float32', [], [0.5]), zp: tensor('int8', [], [0]) },
+      nodes: [node('DequantizeLinear', 'dq', ['w8', 'scale', 'zp'], ['w'], { axis: 1 })],
+      outputs: ['w'],
+    });
+    expect(foldConstantNode(() => { throw new Error('must not evaluate'); })(q.nodes[0]!, q)).toBeUndefined();
+  });
+
   it('reports an evaluator result that contradicts the recorded type as a tilec bug', () => {
     const lying: Evaluate = () => [f32([2], [1, 2])];
     expect(() => foldConstantNode(lying)(g.nodes[1]!, g)).toThrow(/internal error.*Relu 'rw'.*float32\[2\].*float32\[4\]/);
