@@ -31,7 +31,7 @@ const listDiff = (a: readonly number[], b: readonly number[]): boolean => a.leng
 
 function quantDiff(a: QuantParams | undefined, b: QuantParams | undefined): string | undefined {
   if (!a || !b) return a === b ? undefined : `quant ${a ? 'present' : 'absent'} vs ${b ? 'present' : 'absent'}`;
-  if (a.bits !== b.bits) return `quant bits ${a.bits} vs ${b.bits}`;
+  if (!Object.is(a.bits, b.bits)) return `quant bits ${a.bits} vs ${b.bits}`;
   if (!Object.is(a.axis, b.axis)) return `quant axis ${a.axis} vs ${b.axis}`;
   if (listDiff(a.scale, b.scale)) return `quant scale [${a.scale.join(',')}] vs [${b.scale.join(',')}]`;
   if (listDiff(a.zeroPoint, b.zeroPoint)) return `quant zeroPoint [${a.zeroPoint.join(',')}] vs [${b.zeroPoint.join(',')}]`;

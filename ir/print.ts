@@ -85,7 +85,7 @@ export function printGraph(g: Graph, options: PrintOptions = {}): string {
     .map(([d, v]) => `${JSON.stringify(d)}=${formatNumber(v)}`).join(', ');
   const lines = [`graph ${JSON.stringify(g.name)} opset(${opsets}) {`];
   const defined = new Set<string>([...g.inputs, ...g.initializers.keys()]);
-  for (const n of g.nodes) for (const out of n.outputs) defined.add(out);
+  for (const n of g.nodes) for (const out of n.outputs) if (out !== '') defined.add(out);
 
   for (const name of g.inputs) lines.push(`  input ${decl(g, name)}`);
   for (const [name, t] of g.initializers) lines.push(`  ${initLine(g, name, t, options)}`);
