@@ -21,7 +21,7 @@ export function checkQuantParam(c: InferCtx, i: number, role: string, dtypes: re
   const scalarOk = lengths.includes(1) && t.shape.length === 0;
   const vectorOk = t.shape.length === 1 && lengths.includes(t.shape[0]!);
   if (!scalarOk && !vectorOk) {
-    const want = [...new Set(lengths)].map((l) => (l === 1 ? 'a scalar' : `[${l}]`)).join(' or ');
+    const want = [...new Set(lengths)].map((l) => (l === 1 ? 'a scalar or [1]' : `[${l}]`)).join(' or ');
     c.fail(`input ${i} (${role}) has shape ${shapeStr(t.shape)}, expected ${want}`);
   }
   return t;
