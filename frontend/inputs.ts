@@ -19,14 +19,14 @@ function tensorTypeOf(v: IValueInfoProto, who: string): onnxProto.onnx.TypeProto
   return t.tensorType;
 }
 
-/** Dims as declared: numbers for fixed extents, the dim_param (or '?') for dynamic ones. */
+/** Dims as declared: numbers for dim_value (0 included), the dim_param (or '?') for dynamic ones. */
 function declaredDims(tt: onnxProto.onnx.TypeProto.ITensor, who: string): Dim[] | undefined {
   if (!tt.shape) return undefined;
   return (tt.shape.dim ?? []).map((d, i) => {
-    const v = d.dimValue === undefined || d.dimValue === null ? 0 : toSafeInt(d.dimValue, () => `${who} dim ${i}`);
+    if (d.dimValue === undefined || d.dimValue === null) return d.dimParam || '?';
+    const v = toSafeInt(d.dimValue, () => `${who} dim ${i}`);
     if (v < 0) fail(`${who} has a negative dimension ${v} at axis ${i}`);
-    // dim_value 0 on an input is how several exporters write "unknown", never a real empty input.
-    return v > 0 ? v : d.dimParam || '?';
+    return v;
   });
 }
 
@@ -46,7 +46,8 @@ export function inputType(
       fail(`--input-shape ${name}=${override.join(',')} has rank ${override.length} but ${who} has rank ${dims.length} (${dimsStr(dims)})`);
     }
     dims.forEach((d, i) => {
-      if (typeof d === 'number' && d !== override[i]) {
+      // A declared 0 may be overridden: some exporters write 0 where they mean "unknown".
+      if (typeof d === 'number' && d !== 0 && d !== override[i]) {
         fail(`--input-shape ${name}=${override.join(',')} sets axis ${i} to ${override[i]}, but the model fixes it at ${d} (${dimsStr(dims)})`);
       }
     });
@@ -56,6 +57,11 @@ export function inputType(
   const dynamic = dims.filter((d): d is string => typeof d === 'string');
   if (dynamic.length > 0) {
     warn(`${who} has dynamic dims ${dimsStr(dims)}; using 1 for ${dynamic.join(', ')} (set them with --input-shape ${name}=D0,D1,...)`);
+  }
+  // ONNX says dim_value 0 is an empty extent (the backend tests feed such inputs), but some exporters
+  // mean "unknown" by it, so it is kept and flagged.
+  if (dims.includes(0)) {
+    warn(`${who} has a 0 extent in ${dimsStr(dims)}, i.e. it is empty; if the exporter meant a dynamic dim, set it with --input-shape ${name}=D0,D1,...`);
   }
   return { dtype, shape: dims.map((d) => (typeof d === 'number' ? d : 1)) };
 }

@@ -1,6 +1,6 @@
 import type onnxProto from 'onnx-proto';
 import { type DType, ONNX_CODE_NAME, ONNX_CODE_TO_DTYPE, ONNX_RAW_ELEMENT_BYTES, intRange, newTensorData } from '../ir/dtype.js';
-import { fail, unsupported } from '../ir/errors.js';
+import { fail, invariant, unsupported } from '../ir/errors.js';
 import { type Tensor, shapeStr } from '../ir/tensor.js';
 import { externalRef, readExternal } from './external-data.js';
 import { type LongLike, int64FromHalves, toSafeInt } from './int64.js';
@@ -70,12 +70,11 @@ function fromRaw(bytes: Uint8Array, code: number, dtype: DType, count: number, w
     }
     case 7:
       for (let i = 0; i < count; i++) {
-        const v = int64FromHalves(dv.getUint32(8 * i, true), dv.getInt32(8 * i + 4, true));
-        if (v === undefined) toSafeInt({ low: dv.getUint32(8 * i, true), high: dv.getInt32(8 * i + 4, true) }, () => `${who} element ${i}`);
-        out[i] = v!;
+        const low = dv.getUint32(8 * i, true), high = dv.getInt32(8 * i + 4, true);
+        out[i] = int64FromHalves(low, high) ?? toSafeInt({ low, high }, () => `${who} element ${i}`);
       }
       break;
-    default: fail(`internal error (tilec bug): no raw decoder for ONNX code ${code}`);
+    default: invariant(false, `no raw decoder for ONNX code ${code}`);
   }
   return out;
 }

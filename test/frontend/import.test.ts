@@ -390,11 +390,18 @@ describe('importModel: graph inputs and --input-shape', () => {
     nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
   }, opts);
 
-  it('sets symbolic, unknown and 0 dims to 1 with a warning', () => {
+  it('sets symbolic and unknown dims to 1 with a warning', () => {
     const warnings: string[] = [];
-    const g = relu(['batch', 3, null, 0], { warn: (m) => warnings.push(m) });
-    expect(g.values.get('x')).toEqual({ dtype: 'float32', shape: [1, 3, 1, 1] });
-    expect(warnings).toEqual(["graph input 'x' has dynamic dims [batch,3,?,?]; using 1 for batch, ?, ? (set them with --input-shape x=D0,D1,...)"]);
+    const g = relu(['batch', 3, null], { warn: (m) => warnings.push(m) });
+    expect(g.values.get('x')).toEqual({ dtype: 'float32', shape: [1, 3, 1] });
+    expect(warnings).toEqual(["graph input 'x' has dynamic dims [batch,3,?]; using 1 for batch, ? (set them with --input-shape x=D0,D1,...)"]);
+  });
+
+  it('keeps a declared 0 extent (an empty input, as ONNX says) with a warning, and lets inputShapes replace it', () => {
+    const warnings: string[] = [];
+    expect(relu([0, 3], { warn: (m) => warnings.push(m) }).values.get('y')).toEqual({ dtype: 'float32', shape: [0, 3] });
+    expect(warnings).toEqual(["graph input 'x' has a 0 extent in [0,3], i.e. it is empty; if the exporter meant a dynamic dim, set it with --input-shape x=D0,D1,..."]);
+    expect(relu([0, 3], { inputShapes: new Map([['x', [4, 3]]]) }).values.get('y')!.shape).toEqual([4, 3]);
   });
 
   it('takes dims from inputShapes, checking names, ranks and fixed dims', () => {

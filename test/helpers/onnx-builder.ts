@@ -176,7 +176,7 @@ export function tensorProto(spec: TensorSpec): onnxProto.onnx.TensorProto {
 /** Encoded TensorProto bytes, as in ONNX test data `input_0.pb` files. */
 export function tensorProtoBytes(name: string, dtype: BuilderDType, shape: readonly number[], data: ArrayLike<number>,
   encoding: 'raw' | 'typed' = 'raw'): Uint8Array {
-  return onnx.TensorProto.encode(tensorProto({ name, dtype, shape, data, encoding })).finish();
+  return plain(onnx.TensorProto.encode(tensorProto({ name, dtype, shape, data, encoding })).finish());
 }
 
 export function valueInfo(v: ValueSpec): onnxProto.onnx.ValueInfoProto {
@@ -250,6 +250,9 @@ export function buildModelProto(spec: ModelSpec): onnxProto.onnx.ModelProto {
   });
 }
 
-export const encodeModel = (proto: onnxProto.onnx.IModelProto): Uint8Array => onnx.ModelProto.encode(proto).finish();
+/** protobufjs returns a Node Buffer, whose slice() is a view; a plain Uint8Array behaves as tests expect. */
+const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b);
+
+export const encodeModel = (proto: onnxProto.onnx.IModelProto): Uint8Array => plain(onnx.ModelProto.encode(proto).finish());
 
 export const buildModel = (spec: ModelSpec): Uint8Array => encodeModel(buildModelProto(spec));
