@@ -9,7 +9,7 @@ export {
 } from './arith/fixedpoint.js';
 export {
   quantizeF32, dequantizeF32, type LinearQuant, type UnsignedMapping, seedStep, seedCode, seedFakeQuant,
-  seedQuantParams, type ActivationBounds, clampBounds, quantizeBias, requantMultiplier,
+  seedQuantParams, type ActivationBounds, clampBounds, quantizeBias, requantMultiplier, qlinearMultiplierF32, requantizeF32,
 } from './arith/quantize.js';
 export {
   foldInputZeroPoint, accumulatorRange, fitsInt32, averagePoolCode, type AddRescale, ADD_LEFT_SHIFT, addRescale,

@@ -112,3 +112,20 @@ export function quantizeBias(b: number, scaleX: number, scaleW: number, who = 'b
 export function requantMultiplier(scaleX: number, scaleW: number, scaleY: number): QuantizedMultiplier {
   return quantizeMultiplier((scaleX * scaleW) / scaleY);
 }
+
+/**
+ * The output multiplier of ONNX's QLinearConv / QLinearMatMul as onnxruntime computes it: f32(f32(sA·sB) / sY).
+ * Not tilec's fixed-point rule (requantMultiplier): this is how ONNX models define their own quantized ops.
+ */
+export function qlinearMultiplierF32(scaleA: number, scaleB: number, scaleY: number): number {
+  return Math.fround(Math.fround(scaleA * scaleB) / scaleY);
+}
+
+/**
+ * ONNX's float requantization of an int32 accumulator (QLinearConv, QLinearMatMul):
+ * saturate(roundHalfEven(f32(f32(acc)·multiplier)) + zeroPoint, qmin, qmax), in float32 like onnxruntime.
+ */
+export function requantizeF32(acc: number, multiplier: number, zeroPoint: number, qmin: number, qmax: number): number {
+  const v = roundHalfEven(Math.fround(Math.fround(acc) * multiplier)) + zeroPoint;
+  return v < qmin ? qmin : v > qmax ? qmax : v;
+}
