@@ -53,7 +53,9 @@ function bindInputs(inputs: readonly NamedTensor[]): { shapes: Map<string, numbe
   for (const t of inputs) {
     if (t.name === '') continue;
     if (t.tensor.dtype === 'int64' || t.tensor.dtype === 'int32') constants.set(t.name, t.tensor);
-    else shapes.set(t.name, [...t.tensor.shape]);
+    // Shape overrides take dims >= 1 (the importer's --input-shape rule); an input with an empty extent
+    // relies on the model's declared shape, and the interpreter checks the feed against it.
+    else if (!t.tensor.shape.includes(0)) shapes.set(t.name, [...t.tensor.shape]);
   }
   return { shapes, constants };
 }
