@@ -96,21 +96,25 @@ class Cursor {
     return v;
   }
 
-  /** A JSON string literal. */
+  /** A JSON string literal. Scans with indexOf: base64 tensor data can be many megabytes long. */
   string(what: string): string {
     const start = this.skip();
-    if (this.text[start] !== '"') this.fail(`expected ${what} (a "quoted string"), found ${this.describeNext()}`);
-    let i = start + 1;
-    for (; i < this.text.length; i++) {
-      const ch = this.text[i];
-      if (ch === '\\') i++;
-      else if (ch === '"') break;
-      else if (ch === '\n') this.fail('unterminated string', start);
+    const t = this.text;
+    if (t[start] !== '"') this.fail(`expected ${what} (a "quoted string"), found ${this.describeNext()}`);
+    let end = -1;
+    for (let from = start + 1; end < 0;) {
+      const q = t.indexOf('"', from);
+      if (q < 0) this.fail('unterminated string', start);
+      let slashes = 0;
+      while (t.charCodeAt(q - 1 - slashes) === 92 /* backslash */) slashes++;
+      if (slashes % 2 === 0) end = q;
+      else from = q + 1;
     }
-    if (i >= this.text.length) this.fail('unterminated string', start);
+    const newline = t.indexOf('\n', start);
+    if (newline >= 0 && newline < end) this.fail('unterminated string', start);
     try {
-      const s = JSON.parse(this.text.slice(start, i + 1)) as string;
-      this.pos = i + 1;
+      const s = JSON.parse(t.slice(start, end + 1)) as string;
+      this.pos = end + 1;
       return s;
     } catch {
       return this.fail('invalid escape in string', start);
@@ -338,9 +342,9 @@ class GraphParser {
           const at = c.skip();
           const key = c.word();
           if (!key) c.fail(`expected an attribute name, found ${c.describeNext()}`);
-          const spec = specs[key];
+          const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
           if (!spec) c.fail(`${op} has no attribute '${key}'${Object.keys(specs).length ? ` (it has ${Object.keys(specs).join(', ')})` : ''}`, at);
-          if (key in out) c.fail(`attribute '${key}' is given twice`, at);
+          if (Object.hasOwn(out, key)) c.fail(`attribute '${key}' is given twice`, at);
           c.expect('=', `after attribute '${key}'`);
           const vAt = c.skip();
           const [kind, v] = this.attrValue();
@@ -352,7 +356,7 @@ class GraphParser {
       }
     }
     for (const [key, spec] of Object.entries(specs)) {
-      if (!spec.optional && !(key in out)) c.fail(`${op} '${nodeName}' is missing required attribute '${key}'`, opAt);
+      if (!spec.optional && !Object.hasOwn(out, key)) c.fail(`${op} '${nodeName}' is missing required attribute '${key}'`, opAt);
     }
     return out;
   }

@@ -177,11 +177,18 @@ describe('parseGraph', () => {
     ['space after %', 'graph "g" opset() {\n  output % y\n}', '<ir>:2:11: expected a value name after %'],
     ['quant field', 'graph "g" opset() {\n  input %x: float32[1] quant{bits=8, scale=[1], zp=[0]}\n}', "<ir>:2:49: unknown quant field 'zp'"],
     ['quant missing', 'graph "g" opset() {\n  input %x: float32[1] quant{bits=8, scale=[1]}\n}', "quant{...} is missing 'zeroPoint'"],
+    ['inherited key', 'graph "g" opset() {\n  %y = Relu @n (%x) {constructor=1}\n}', "<ir>:2:22: Relu has no attribute 'constructor'"],
     ['unknown item', 'graph "g" opset() {\n  inputs %x: float32[1]\n}', "<ir>:2:3: expected 'input', 'init', 'value', 'output', a node or '}', found 'inputs'"],
   ];
   it.each(bad)('reports %s with line:col', (_, text, message) => {
     expect(() => parseGraph(text)).toThrow(TilecError);
     expect(() => parseGraph(text)).toThrow(message);
+  });
+
+  it('reads names that end in a backslash', () => {
+    const g = parseGraph('graph "g\\\\" opset() {\n  input %"a\\\\": float32[1]\n  output %"a\\\\"\n}');
+    expect(g.name).toBe('g\\');
+    expect(g.inputs).toEqual(['a\\']);
   });
 
   it('names the source in errors', () => {
