@@ -6,8 +6,10 @@ import { Add } from './Add.js';
 import { Clip } from './Clip.js';
 import { Concat } from './Concat.js';
 import { Conv } from './Conv.js';
+import { ConvInteger } from './ConvInteger.js';
 import { Constant } from './Constant.js';
 import { ConstantOfShape } from './ConstantOfShape.js';
+import { DequantizeLinear } from './DequantizeLinear.js';
 import { Div } from './Div.js';
 import { Dropout } from './Dropout.js';
 import { Flatten } from './Flatten.js';
@@ -16,8 +18,12 @@ import { Gemm } from './Gemm.js';
 import { Identity } from './Identity.js';
 import { LeakyRelu } from './LeakyRelu.js';
 import { MatMul } from './MatMul.js';
+import { MatMulInteger } from './MatMulInteger.js';
 import { Mul } from './Mul.js';
 import { Pad } from './Pad.js';
+import { QLinearConv } from './QLinearConv.js';
+import { QLinearMatMul } from './QLinearMatMul.js';
+import { QuantizeLinear } from './QuantizeLinear.js';
 import { Relu } from './Relu.js';
 import { Reshape } from './Reshape.js';
 import { Shape } from './Shape.js';
@@ -37,7 +43,6 @@ import { Unsqueeze } from './Unsqueeze.js';
  * `.with` arm below and delete its name here (FLOAT_KERNELS_IMPLEMENTED follows automatically).
  */
 const NOT_YET_IMPLEMENTED = [
-  'ConvInteger', 'QLinearConv', 'MatMulInteger', 'QLinearMatMul', 'QuantizeLinear', 'DequantizeLinear',
   'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'LRN',
 ] as const satisfies readonly OpName[];
 
@@ -54,6 +59,12 @@ export const evaluateFloat: Evaluate = (node, inputs) =>
     .with({ op: 'Conv' }, (n) => Conv(n, inputs))
     .with({ op: 'Gemm' }, (n) => Gemm(n, inputs))
     .with({ op: 'MatMul' }, (n) => MatMul(n, inputs))
+    .with({ op: 'ConvInteger' }, (n) => ConvInteger(n, inputs))
+    .with({ op: 'QLinearConv' }, (n) => QLinearConv(n, inputs))
+    .with({ op: 'MatMulInteger' }, (n) => MatMulInteger(n, inputs))
+    .with({ op: 'QLinearMatMul' }, (n) => QLinearMatMul(n, inputs))
+    .with({ op: 'QuantizeLinear' }, (n) => QuantizeLinear(n, inputs))
+    .with({ op: 'DequantizeLinear' }, (n) => DequantizeLinear(n, inputs))
     .with({ op: 'Relu' }, (n) => Relu(n, inputs))
     .with({ op: 'Clip' }, (n) => Clip(n, inputs))
     .with({ op: 'LeakyRelu' }, (n) => LeakyRelu(n, inputs))
