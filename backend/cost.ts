@@ -1,0 +1,244 @@
+import type { Target } from './target.js';
+import { INSTRUCTION_BYTES, REQUANT_ENTRY_BYTES, decodeInstruction, type PreloadSource, type StoreMode, type TileSink } from './isa.js';
+
+// The cost model of docs/isa.md ("Cost model"), the one definition used by the tiler to choose a schedule and
+// by the tile machine to report cycles. Three in-order queues (load: LOAD/PRELOAD, compute: MATMUL,
+// store: STORE) run concurrently; an instruction starts when its queue is free and when every earlier
+// instruction of another queue it conflicts with (read-after-write, write-after-read, write-after-write on a
+// scratchpad slot, an accumulator slot or a DRAM page) has finished. Within one queue, order is enough:
+// a queue is a pipeline, so back-to-back MATMULs into one accumulator tile do not wait for each other.
+// FENCE and HOST wait for everything before them and hold everything after.
+
+/** DRAM hazards are tracked per page of this many bytes (conservative: a shared page is a conflict). */
+export const DRAM_PAGE_BYTES = 1024;
+
+const LOADQ = 0, COMPUTEQ = 1, STOREQ = 2;
+
+export interface CostCounters {
+  instructions: number;
+  loads: number;
+  preloads: number;
+  /** MATMUL instructions: tile ops. */
+  matmuls: number;
+  stores: number;
+  fences: number;
+  hostOps: number;
+  /** Useful multiply-accumulates: Σ m·n·k over MATMULs (tile padding not counted). */
+  macs: number;
+  /** Bytes read from DRAM by LOAD and PRELOAD. */
+  loadBytes: number;
+  /** Bytes written to DRAM by STORE. */
+  storeBytes: number;
+  /** Requantization-table bytes read from DRAM by STORE. */
+  tableBytes: number;
+  /** Modeled cycles from the first instruction's start to the last one's completion. */
+  cycles: number;
+  /** Cycles each queue was occupied (transfer or issue time, latencies excluded). */
+  busy: { load: number; compute: number; store: number };
+}
+
+/** Cycles of a perfect machine: every MAC slot of the t×t array used every cycle. */
+export const idealCycles = (macs: number, tile: number): number => Math.ceil(macs / (tile * tile));
+
+/** DRAM bytes a program moves, as reports count them. */
+export const dramBytes = (c: CostCounters): number => c.loadBytes + c.storeBytes + c.tableBytes;
+
+/** Last-writer / last-reader completion times of one resource space (slots or DRAM pages). */
+class Scoreboard {
+  private writeDone = new Float64Array(64);
+  private writeQueue = new Int8Array(64).fill(-1);
+  private readDone = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+
+  private ensure(i: number): void {
+    if (i < this.writeDone.length) return;
+    let size = this.writeDone.length * 2;
+    while (size <= i) size *= 2;
+    const grow = <T extends Float64Array | Int8Array>(a: T, fresh: T, fill?: number): T => {
+      if (fill !== undefined) fresh.fill(fill);
+      fresh.set(a);
+      return fresh;
+    };
+    this.writeDone = grow(this.writeDone, new Float64Array(size));
+    this.writeQueue = grow(this.writeQueue, new Int8Array(size), -1);
+    this.readDone = this.readDone.map((a) => grow(a, new Float64Array(size)));
+  }
+
+  /** Earliest start for queue q to read resource i (after its last writer in another queue). */
+  readReady(i: number, q: number): number {
+    this.ensure(i);
+    return this.writeQueue[i] !== q ? this.writeDone[i]! : 0;
+  }
+
+  /** Earliest start for queue q to write resource i (after its last writer and readers in other queues). */
+  writeReady(i: number, q: number): number {
+    this.ensure(i);
+    let t = this.writeQueue[i] !== q ? this.writeDone[i]! : 0;
+    for (let r = 0; r < 3; r++) if (r !== q && this.readDone[r]![i]! > t) t = this.readDone[r]![i]!;
+    return t;
+  }
+
+  markRead(i: number, q: number, done: number): void {
+    this.ensure(i);
+    const rd = this.readDone[q]!;
+    if (done > rd[i]!) rd[i] = done;
+  }
+
+  markWrite(i: number, q: number, done: number): void {
+    this.ensure(i);
+    this.writeDone[i] = done;
+    this.writeQueue[i] = q;
+  }
+}
+
+const READ_READY = 0, WRITE_READY = 1, MARK_READ = 2, MARK_WRITE = 3;
+
+/**
+ * Times a stream of tile instructions under a target. Implements TileSink, so the tiler can time a schedule
+ * without encoding it, and the machine feeds it the instructions it executes.
+ */
+export class CostModel implements TileSink {
+  private readonly spad = new Scoreboard();
+  private readonly acc = new Scoreboard();
+  private readonly dram = new Scoreboard();
+  private readonly queueFree = new Float64Array(3);
+  private end = 0;
+  private readonly tile: number;
+  private readonly bandwidth: number;
+  private readonly latency: readonly [number, number, number];
+  readonly counters: CostCounters = {
+    instructions: 0, loads: 0, preloads: 0, matmuls: 0, stores: 0, fences: 0, hostOps: 0,
+    macs: 0, loadBytes: 0, storeBytes: 0, tableBytes: 0, cycles: 0, busy: { load: 0, compute: 0, store: 0 },
+  };
+
+  constructor(target: Target) {
+    this.tile = target.tile;
+    this.bandwidth = target.dramBytesPerCycle;
+    this.latency = [target.latency.load, target.latency.matmul, target.latency.store];
+  }
+
+  /** Cycles a queue is occupied moving `bytes` (at least one cycle per instruction). */
+  private transfer(bytes: number): number {
+    return Math.max(1, Math.ceil(bytes / this.bandwidth));
+  }
+
+  load(spad: number, dram: number, stride: number, rows: number, cols: number): void {
+    const c = this.counters;
+    c.instructions++; c.loads++; c.loadBytes += rows * cols;
+    let ready = Math.max(this.queueFree[LOADQ]!, this.spad.writeReady(spad, LOADQ));
+    ready = Math.max(ready, this.dramSpan(dram, stride, rows, cols, LOADQ, READ_READY, 0));
+    const done = this.issue(LOADQ, ready, this.transfer(rows * cols));
+    this.spad.markWrite(spad, LOADQ, done);
+    this.dramSpan(dram, stride, rows, cols, LOADQ, MARK_READ, done);
+  }
+
+  preload(acc: number, source: PreloadSource, dram: number, stride: number, rows: number, cols: number): void {
+    const c = this.counters;
+    const rowBytes = source === 'tile' ? cols * 4 : 4;
+    const bytes = source === 'zero' ? 0 : rows * rowBytes;
+    c.instructions++; c.preloads++; c.loadBytes += bytes;
+    let ready = Math.max(this.queueFree[LOADQ]!, this.acc.writeReady(acc, LOADQ));
+    if (source !== 'zero') ready = Math.max(ready, this.dramSpan(dram, stride, rows, rowBytes, LOADQ, READ_READY, 0));
+    const done = this.issue(LOADQ, ready, this.transfer(bytes));
+    this.acc.markWrite(acc, LOADQ, done);
+    if (source !== 'zero') this.dramSpan(dram, stride, rows, rowBytes, LOADQ, MARK_READ, done);
+  }
+
+  matmul(acc: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
+    const c = this.counters;
+    c.instructions++; c.matmuls++; c.macs += m * n * k;
+    let ready = Math.max(this.queueFree[COMPUTEQ]!, this.spad.readReady(a, COMPUTEQ), this.spad.readReady(b, COMPUTEQ));
+    // writeReady covers the read of an accumulating MATMUL too (it waits for the last writer of another queue).
+    ready = Math.max(ready, this.acc.writeReady(acc, COMPUTEQ));
+    // A t×t array takes t cycles to stream one tile product, whatever part of the tile is valid.
+    const done = this.issue(COMPUTEQ, ready, this.tile);
+    this.spad.markRead(a, COMPUTEQ, done);
+    this.spad.markRead(b, COMPUTEQ, done);
+    if (accumulate) this.acc.markRead(acc, COMPUTEQ, done);
+    this.acc.markWrite(acc, COMPUTEQ, done);
+  }
+
+  store(acc: number, dram: number, stride: number, rows: number, cols: number, mode: StoreMode, table: number, perRow: boolean, _qmin: number, _qmax: number): void {
+    const c = this.counters;
+    const rowBytes = mode === 'raw32' ? cols * 4 : cols;
+    const tableBytes = mode === 'raw32' ? 0 : (perRow ? rows : 1) * REQUANT_ENTRY_BYTES;
+    c.instructions++; c.stores++; c.storeBytes += rows * rowBytes; c.tableBytes += tableBytes;
+    let ready = Math.max(this.queueFree[STOREQ]!, this.acc.readReady(acc, STOREQ));
+    ready = Math.max(ready, this.dramSpan(dram, stride, rows, rowBytes, STOREQ, WRITE_READY, 0));
+    if (tableBytes > 0) ready = Math.max(ready, this.dramSpan(table, tableBytes, 1, tableBytes, STOREQ, READ_READY, 0));
+    const done = this.issue(STOREQ, ready, this.transfer(rows * rowBytes + tableBytes));
+    this.acc.markRead(acc, STOREQ, done);
+    this.dramSpan(dram, stride, rows, rowBytes, STOREQ, MARK_WRITE, done);
+    if (tableBytes > 0) this.dramSpan(table, tableBytes, 1, tableBytes, STOREQ, MARK_READ, done);
+  }
+
+  fence(): void {
+    this.counters.instructions++; this.counters.fences++;
+    this.barrier(this.end);
+  }
+
+  /** A host operation: waits for everything, runs for `cycles`, and holds everything after it. */
+  host(cycles: number): void {
+    this.counters.instructions++; this.counters.hostOps++;
+    const done = this.end + cycles;
+    this.end = done;
+    this.counters.cycles = done;
+    this.barrier(done);
+  }
+
+  private barrier(t: number): void {
+    for (let q = 0; q < 3; q++) if (this.queueFree[q]! < t) this.queueFree[q] = t;
+  }
+
+  /** Starts an instruction on queue q at `ready`, occupying it `occupancy` cycles; returns its completion. */
+  private issue(q: number, ready: number, occupancy: number): number {
+    const free = ready + occupancy;
+    this.queueFree[q] = free;
+    const done = free + this.latency[q]!;
+    if (done > this.end) { this.end = done; this.counters.cycles = done; }
+    const busy = this.counters.busy;
+    if (q === LOADQ) busy.load += occupancy; else if (q === COMPUTEQ) busy.compute += occupancy; else busy.store += occupancy;
+    return done;
+  }
+
+  /**
+   * Applies one scoreboard action to every DRAM page of a strided access (rows of rowBytes, stride apart).
+   * Rows closer than a page are covered as one span. Returns the latest ready time for the *_READY actions.
+   */
+  private dramSpan(addr: number, stride: number, rows: number, rowBytes: number, q: number, action: number, done: number): number {
+    // Row starts run upward (stride >= 0), so rows closer than a page form one span [addr, last row's end).
+    if (rows === 1 || stride <= DRAM_PAGE_BYTES) return this.pages(addr, addr + (rows - 1) * stride + rowBytes - 1, q, action, done);
+    let t = 0;
+    for (let r = 0; r < rows; r++) t = Math.max(t, this.pages(addr + r * stride, addr + r * stride + rowBytes - 1, q, action, done));
+    return t;
+  }
+
+  private pages(first: number, last: number, q: number, action: number, done: number): number {
+    let t = 0;
+    const end = Math.floor(last / DRAM_PAGE_BYTES);
+    for (let p = Math.floor(first / DRAM_PAGE_BYTES); p <= end; p++) {
+      if (action === READ_READY) t = Math.max(t, this.dram.readReady(p, q));
+      else if (action === WRITE_READY) t = Math.max(t, this.dram.writeReady(p, q));
+      else if (action === MARK_READ) this.dram.markRead(p, q, done);
+      else this.dram.markWrite(p, q, done);
+    }
+    return t;
+  }
+}
+
+/** Times a whole code section (decoding every word); HOST instructions are charged `hostCycles(fn)`. */
+export function costOfCode(code: Uint8Array, target: Target, hostCycles: (fn: number) => number = () => 0): CostCounters {
+  const model = new CostModel(target);
+  const view = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  for (let o = 0; o < code.length; o += INSTRUCTION_BYTES) {
+    const ins = decodeInstruction(view, o, 'instruction ', o / INSTRUCTION_BYTES);
+    switch (ins.op) {
+      case 'LOAD': model.load(ins.spad, ins.dram, ins.stride, ins.rows, ins.cols); break;
+      case 'PRELOAD': model.preload(ins.acc, ins.source, ins.dram, ins.stride, ins.rows, ins.cols); break;
+      case 'MATMUL': model.matmul(ins.acc, ins.a, ins.b, ins.m, ins.n, ins.k, ins.accumulate); break;
+      case 'STORE': model.store(ins.acc, ins.dram, ins.stride, ins.rows, ins.cols, ins.mode, ins.table, ins.perRow, ins.qmin, ins.qmax); break;
+      case 'FENCE': model.fence(); break;
+      case 'HOST': model.host(hostCycles(ins.fn)); break;
+    }
+  }
+  return model.counters;
+}

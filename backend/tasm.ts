@@ -1,0 +1,416 @@
+import { TilecError } from '../ir/errors.js';
+import { DTYPES, type DType } from '../ir/dtype.js';
+import type { QuantParams } from '../ir/graph.js';
+import { LOOP_ORDERS, normalizeTarget, validateTarget, type LoopOrder, type Target } from './target.js';
+import { TBIN_VERSION } from './tbin.js';
+import type { Instruction } from './isa.js';
+import {
+  CONSTANT_KINDS, TENSOR_ROLES, CodeBuilder, decodeCode, hex, validateProgram,
+  type ConstantBlob, type ConstantKind, type TensorEntry, type TensorRole, type TileProgram,
+} from './program.js';
+
+// The text form of a tile program (.tasm), specified in docs/isa.md ("Assembly"). One directive or
+// instruction per line, `;` starts a comment. disassemble prints every field, so
+// encodeTbin(assemble(disassemble(p))) reproduces encodeTbin(p) byte for byte.
+
+const DATA_CHUNK = 64; // bytes per .data line (88 base64 characters)
+
+/** Prints a program as assembly. Deterministic: the same program always gives the same text. */
+export function disassemble(p: TileProgram): string {
+  const out: string[] = [];
+  const t = normalizeTarget(p.target);
+  out.push('; tilec tile program: `tilec asm` assembles this back into the identical .tbin');
+  out.push(`.tbin ${TBIN_VERSION.major}.${TBIN_VERSION.minor}`);
+  out.push(`.dram ${p.dramBytes}`);
+  out.push(`.target ${JSON.stringify(t.name)} tile=${t.tile} scratchpad_bytes=${t.scratchpadBytes} accumulator_bytes=${t.accumulatorBytes} ` +
+    `dram_bytes_per_cycle=${num(t.dramBytesPerCycle)} latency_load=${t.latency.load} latency_matmul=${t.latency.matmul} ` +
+    `latency_store=${t.latency.store} loop_order=${t.loopOrder} unlimited_memory=${t.unlimitedMemory}`);
+  for (const e of p.tensors) {
+    let line = `.tensor ${JSON.stringify(e.name)} role=${e.role} dtype=${e.dtype} shape=[${e.shape.join(',')}] addr=${hex(e.addr)}`;
+    if (e.quant) {
+      const q = e.quant;
+      line += ` bits=${q.bits} scale=[${q.scale.map(num).join(',')}] zero_point=[${q.zeroPoint.join(',')}]`;
+      if (q.axis !== undefined) line += ` axis=${q.axis}`;
+    }
+    out.push(line);
+  }
+  for (const c of p.constants) {
+    out.push(`.const ${JSON.stringify(c.name)} kind=${c.kind} addr=${hex(c.addr)} bytes=${c.data.length}`);
+    pushData(out, c.data);
+  }
+  if (p.hostData.length > 0) {
+    out.push(`.hostdata bytes=${p.hostData.length}`);
+    pushData(out, p.hostData);
+  }
+  out.push('.code');
+  decodeCode(p.code, 'instruction ').forEach((ins, i) => out.push(`${formatInstruction(ins)} ; #${i}`));
+  return out.join('\n') + '\n';
+}
+
+/** Shortest text that parses back to the same double (keeps -0). */
+const num = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
+
+function pushData(out: string[], data: Uint8Array): void {
+  for (let o = 0; o < data.length; o += DATA_CHUNK) out.push(`.data ${Buffer.from(data.subarray(o, o + DATA_CHUNK)).toString('base64')}`);
+}
+
+export function formatInstruction(ins: Instruction): string {
+  switch (ins.op) {
+    case 'LOAD':
+      return `LOAD spad=${ins.spad} dram=${hex(ins.dram)} stride=${ins.stride} rows=${ins.rows} cols=${ins.cols}`;
+    case 'PRELOAD':
+      return ins.source === 'zero'
+        ? `PRELOAD acc=${ins.acc} zero rows=${ins.rows} cols=${ins.cols}`
+        : `PRELOAD acc=${ins.acc} ${ins.source} dram=${hex(ins.dram)} stride=${ins.stride} rows=${ins.rows} cols=${ins.cols}`;
+    case 'MATMUL':
+      return `MATMUL acc=${ins.acc} a=${ins.a} b=${ins.b} m=${ins.m} n=${ins.n} k=${ins.k} ${ins.accumulate ? 'accumulate' : 'overwrite'}`;
+    case 'STORE':
+      return ins.mode === 'raw32'
+        ? `STORE acc=${ins.acc} raw32 dram=${hex(ins.dram)} stride=${ins.stride} rows=${ins.rows} cols=${ins.cols}`
+        : `STORE acc=${ins.acc} requant dram=${hex(ins.dram)} stride=${ins.stride} rows=${ins.rows} cols=${ins.cols} ` +
+          `table=${hex(ins.table)} ${ins.perRow ? 'per_row' : 'per_tensor'} qmin=${ins.qmin} qmax=${ins.qmax}`;
+    case 'FENCE':
+      return 'FENCE';
+    case 'HOST':
+      return `HOST fn=${ins.fn} offset=${ins.offset} length=${ins.length}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Assembler
+
+interface Token {
+  readonly text: string;
+  readonly col: number;
+  /** A JSON string literal (already decoded). */
+  readonly str?: string;
+}
+
+/** Operands of one line: bare words (flags, mnemonics) and key=value pairs, each with its column. */
+class Operands {
+  readonly words: Token[] = [];
+  readonly pairs = new Map<string, Token>();
+  constructor(tokens: readonly Token[], private readonly at: (col: number, msg: string) => never) {
+    for (const tok of tokens) {
+      const eq = tok.str === undefined ? tok.text.indexOf('=') : -1;
+      if (eq <= 0) { this.words.push(tok); continue; }
+      const key = tok.text.slice(0, eq);
+      if (this.pairs.has(key)) at(tok.col, `operand '${key}' given twice`);
+      this.pairs.set(key, { text: tok.text.slice(eq + 1), col: tok.col + eq + 1 });
+    }
+  }
+
+  /** The value of `key`; every key must be consumed exactly once (see finish). */
+  take(key: string, col: number, what: string): Token {
+    const v = this.pairs.get(key);
+    if (!v) this.at(col, `${what} needs ${key}=...`);
+    this.pairs.delete(key);
+    return v;
+  }
+
+  optional(key: string): Token | undefined {
+    const v = this.pairs.get(key);
+    this.pairs.delete(key);
+    return v;
+  }
+
+  /** One of the allowed bare words (a mode or flag). */
+  word(allowed: readonly string[], col: number, what: string): string {
+    const i = this.words.findIndex((w) => allowed.includes(w.text));
+    if (i < 0) this.at(col, `${what} needs one of: ${allowed.join(', ')}`);
+    const w = this.words[i]!;
+    this.words.splice(i, 1);
+    if (this.words.some((x) => allowed.includes(x.text))) this.at(this.words.find((x) => allowed.includes(x.text))!.col, `${what} takes only one of: ${allowed.join(', ')}`);
+    return w.text;
+  }
+
+  finish(what: string): void {
+    const w = this.words[0];
+    if (w) this.at(w.col, `unexpected '${w.text}' in ${what}`);
+    for (const [key, v] of this.pairs) this.at(v.col - key.length - 1, `unknown operand '${key}' for ${what}`);
+  }
+}
+
+/** Parses assembly into a program; errors are `source:line:col: message`. */
+export function assemble(text: string, source = '<tasm>'): TileProgram {
+  return new Assembler(text, source).run();
+}
+
+class Assembler {
+  private line = 0;
+  private version = false;
+  private dramBytes?: number;
+  private target?: Target;
+  private readonly tensors: TensorEntry[] = [];
+  private readonly constants: ConstantBlob[] = [];
+  private hostData?: Uint8Array;
+  private readonly code = new CodeBuilder();
+  private inCode = false;
+  /** The .const or .hostdata whose .data lines are being read. */
+  private pending?: { readonly what: string; readonly bytes: number; readonly chunks: Uint8Array[]; got: number; readonly line: number; readonly done: (data: Uint8Array) => void };
+
+  constructor(private readonly text: string, private readonly source: string) {}
+
+  private at(col: number, msg: string): never {
+    throw new TilecError(`${this.source}:${this.line}:${col}: ${msg}`);
+  }
+
+  private readonly atFn = (col: number, msg: string): never => this.at(col, msg);
+
+  run(): TileProgram {
+    const lines = this.text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+      this.line = i + 1;
+      const tokens = this.tokenize(lines[i]!);
+      if (tokens.length === 0) continue;
+      const head = tokens[0]!;
+      if (head.text !== '.data') this.closePending();
+      if (head.text.startsWith('.')) this.directive(head, tokens.slice(1));
+      else this.instruction(head, tokens.slice(1));
+    }
+    this.line = lines.length;
+    this.closePending();
+    if (!this.version) this.at(1, 'missing .tbin directive');
+    if (this.dramBytes === undefined) this.at(1, 'missing .dram directive');
+    if (!this.target) this.at(1, 'missing .target directive');
+    const program: TileProgram = {
+      target: this.target, dramBytes: this.dramBytes, tensors: this.tensors, constants: this.constants,
+      hostData: this.hostData ?? new Uint8Array(0), code: this.code.bytes(),
+    };
+    validateProgram(program, this.source);
+    return program;
+  }
+
+  private tokenize(line: string): Token[] {
+    const out: Token[] = [];
+    let i = 0;
+    while (i < line.length) {
+      const ch = line[i]!;
+      if (ch === ' ' || ch === '\t') { i++; continue; }
+      if (ch === ';') break;
+      const start = i;
+      if (ch === '"') {
+        i++;
+        while (i < line.length && line[i] !== '"') i += line[i] === '\\' ? 2 : 1;
+        if (i >= line.length) this.at(start + 1, 'unterminated string');
+        i++;
+        const lit = line.slice(start, i);
+        let str: string;
+        try { str = JSON.parse(lit) as string; } catch { this.at(start + 1, `bad string literal ${lit}`); }
+        out.push({ text: lit, col: start + 1, str });
+        continue;
+      }
+      while (i < line.length && line[i] !== ' ' && line[i] !== '\t' && line[i] !== ';') i++;
+      out.push({ text: line.slice(start, i), col: start + 1 });
+    }
+    return out;
+  }
+
+  private int(tok: Token, what: string, min: number, max: number): number {
+    const m = /^(-?)(0x[0-9a-f]+|\d+)$/i.exec(tok.text);
+    if (!m) this.at(tok.col, `${what} must be an integer, got '${tok.text}'`);
+    const v = (m[1] ? -1 : 1) * Number(m[2]);
+    if (!Number.isSafeInteger(v) || v < min || v > max) this.at(tok.col, `${what} must be in ${min}..${max}, got ${tok.text}`);
+    return v;
+  }
+
+  private float(tok: Token, what: string): number {
+    if (!/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(tok.text)) this.at(tok.col, `${what} must be a number, got '${tok.text}'`);
+    return Number(tok.text);
+  }
+
+  private list<T>(tok: Token, what: string, item: (t: Token) => T): T[] {
+    if (!tok.text.startsWith('[') || !tok.text.endsWith(']')) this.at(tok.col, `${what} must be a list like [1,2,3] (no spaces), got '${tok.text}'`);
+    const body = tok.text.slice(1, -1);
+    if (body === '') return [];
+    const out: T[] = [];
+    let col = tok.col + 1;
+    for (const part of body.split(',')) {
+      out.push(item({ text: part, col }));
+      col += part.length + 1;
+    }
+    return out;
+  }
+
+  private name(tokens: readonly Token[], what: string): [string, Token[]] {
+    const first = tokens[0];
+    if (!first || first.str === undefined) this.at(first?.col ?? 1, `${what} needs a quoted name first, e.g. ${what} "x"`);
+    return [first.str, tokens.slice(1) as Token[]];
+  }
+
+  private closePending(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    if (p.got !== p.bytes) {
+      throw new TilecError(`${this.source}:${p.line}:1: ${p.what} declares ${p.bytes} bytes but its .data lines hold ${p.got}`);
+    }
+    const data = new Uint8Array(p.bytes);
+    let o = 0;
+    for (const c of p.chunks) { data.set(c, o); o += c.length; }
+    p.done(data);
+  }
+
+  private directive(head: Token, rest: Token[]): void {
+    const d = head.text;
+    if (this.inCode && d !== '.data') this.at(head.col, `${d} must come before .code`);
+    switch (d) {
+      case '.tbin': {
+        const v = rest[0];
+        if (!v || rest.length !== 1) this.at(head.col, `.tbin takes one version, e.g. .tbin ${TBIN_VERSION.major}.${TBIN_VERSION.minor}`);
+        const m = /^(\d+)\.(\d+)$/.exec(v.text);
+        if (!m || Number(m[1]) !== TBIN_VERSION.major || Number(m[2]) > TBIN_VERSION.minor) {
+          this.at(v.col, `version ${v.text} is not supported (this tilec reads ${TBIN_VERSION.major}.0..${TBIN_VERSION.major}.${TBIN_VERSION.minor})`);
+        }
+        this.version = true;
+        return;
+      }
+      case '.dram': {
+        const v = rest[0];
+        if (!v || rest.length !== 1) this.at(head.col, '.dram takes one size in bytes');
+        this.dramBytes = this.int(v, 'DRAM size', 0, 0xffffffff);
+        return;
+      }
+      case '.target': return this.targetDirective(head, rest);
+      case '.tensor': return this.tensorDirective(head, rest);
+      case '.const': {
+        const [name, tokens] = this.name(rest, '.const');
+        const ops = new Operands(tokens, this.atFn);
+        const kindTok = ops.take('kind', head.col, '.const');
+        const kind = kindTok.text as ConstantKind;
+        if (!CONSTANT_KINDS.includes(kind)) this.at(kindTok.col, `kind must be one of ${CONSTANT_KINDS.join(', ')}, got '${kindTok.text}'`);
+        const addr = this.int(ops.take('addr', head.col, '.const'), 'addr', 0, 0xffffffff);
+        const bytes = this.int(ops.take('bytes', head.col, '.const'), 'bytes', 0, 0xffffffff);
+        ops.finish('.const');
+        this.pending = { what: `.const "${name}"`, bytes, chunks: [], got: 0, line: this.line, done: (data) => this.constants.push({ name, kind, addr, data }) };
+        return;
+      }
+      case '.hostdata': {
+        if (this.hostData) this.at(head.col, '.hostdata given twice');
+        const ops = new Operands(rest, this.atFn);
+        const bytes = this.int(ops.take('bytes', head.col, '.hostdata'), 'bytes', 0, 0xffffffff);
+        ops.finish('.hostdata');
+        this.hostData = new Uint8Array(0);
+        this.pending = { what: '.hostdata', bytes, chunks: [], got: 0, line: this.line, done: (data) => { this.hostData = data; } };
+        return;
+      }
+      case '.data': {
+        const p = this.pending;
+        if (!p) this.at(head.col, '.data must follow a .const or .hostdata');
+        const v = rest[0];
+        if (!v || rest.length !== 1) this.at(head.col, '.data takes one base64 string');
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.text) || v.text.length % 4 !== 0) this.at(v.col, 'not valid base64');
+        const chunk = new Uint8Array(Buffer.from(v.text, 'base64'));
+        if (p.got + chunk.length > p.bytes) this.at(v.col, `${p.what} declares ${p.bytes} bytes but its .data lines hold more`);
+        p.chunks.push(chunk);
+        p.got += chunk.length;
+        return;
+      }
+      case '.code':
+        if (rest.length) this.at(rest[0]!.col, '.code takes no operands');
+        this.inCode = true;
+        return;
+      default:
+        this.at(head.col, `unknown directive '${d}'`);
+    }
+  }
+
+  private targetDirective(head: Token, rest: Token[]): void {
+    if (this.target) this.at(head.col, '.target given twice');
+    const [name, tokens] = this.name(rest, '.target');
+    const ops = new Operands(tokens, this.atFn);
+    const int = (key: string, max = Number.MAX_SAFE_INTEGER): number => this.int(ops.take(key, head.col, '.target'), key, 0, max);
+    const tile = int('tile', 0xffffffff);
+    const scratchpadBytes = int('scratchpad_bytes');
+    const accumulatorBytes = int('accumulator_bytes');
+    const dramBytesPerCycle = this.float(ops.take('dram_bytes_per_cycle', head.col, '.target'), 'dram_bytes_per_cycle');
+    const latency = { load: int('latency_load', 0xffffffff), matmul: int('latency_matmul', 0xffffffff), store: int('latency_store', 0xffffffff) };
+    const lo = ops.take('loop_order', head.col, '.target');
+    if (!(LOOP_ORDERS as readonly string[]).includes(lo.text)) this.at(lo.col, `loop_order must be one of ${LOOP_ORDERS.join(', ')}, got '${lo.text}'`);
+    const um = ops.take('unlimited_memory', head.col, '.target');
+    if (um.text !== 'true' && um.text !== 'false') this.at(um.col, `unlimited_memory must be true or false, got '${um.text}'`);
+    ops.finish('.target');
+    const target: Target = {
+      name, tile, scratchpadBytes, accumulatorBytes, dramBytesPerCycle, latency, loopOrder: lo.text as LoopOrder, unlimitedMemory: um.text === 'true',
+    };
+    validateTarget(target, `${this.source}:${this.line}`);
+    this.target = target;
+  }
+
+  private tensorDirective(head: Token, rest: Token[]): void {
+    const [name, tokens] = this.name(rest, '.tensor');
+    const ops = new Operands(tokens, this.atFn);
+    const roleTok = ops.take('role', head.col, '.tensor');
+    if (!(TENSOR_ROLES as readonly string[]).includes(roleTok.text)) this.at(roleTok.col, `role must be one of ${TENSOR_ROLES.join(', ')}, got '${roleTok.text}'`);
+    const dtTok = ops.take('dtype', head.col, '.tensor');
+    if (!(DTYPES as readonly string[]).includes(dtTok.text)) this.at(dtTok.col, `dtype must be one of ${DTYPES.join(', ')}, got '${dtTok.text}'`);
+    const shape = this.list(ops.take('shape', head.col, '.tensor'), 'shape', (t) => this.int(t, 'dim', 0, 0xffffffff));
+    const addr = this.int(ops.take('addr', head.col, '.tensor'), 'addr', 0, 0xffffffff);
+    const bits = ops.optional('bits');
+    let quant: QuantParams | undefined;
+    if (bits) {
+      const scale = this.list(ops.take('scale', head.col, '.tensor quant'), 'scale', (t) => this.float(t, 'scale'));
+      const zeroPoint = this.list(ops.take('zero_point', head.col, '.tensor quant'), 'zero_point', (t) => this.int(t, 'zero point', -2147483648, 2147483647));
+      const axisTok = ops.optional('axis');
+      const b = this.int(bits, 'bits', 1, 32);
+      quant = axisTok ? { scale, zeroPoint, axis: this.int(axisTok, 'axis', 0, 254), bits: b } : { scale, zeroPoint, bits: b };
+    }
+    ops.finish('.tensor');
+    const entry: TensorEntry = { name, role: roleTok.text as TensorRole, dtype: dtTok.text as DType, shape, addr, ...(quant ? { quant } : {}) };
+    this.tensors.push(entry);
+  }
+
+  private instruction(head: Token, rest: Token[]): void {
+    if (!this.inCode) this.at(head.col, `instruction '${head.text}' before .code`);
+    const ops = new Operands(rest, this.atFn);
+    const u = (key: string, max = 0xffffffff): number => this.int(ops.take(key, head.col, head.text), key, 0, max);
+    const s8 = (key: string): number => this.int(ops.take(key, head.col, head.text), key, -128, 127);
+    let ins: Instruction;
+    switch (head.text) {
+      case 'LOAD':
+        ins = { op: 'LOAD', spad: u('spad'), dram: u('dram'), stride: u('stride'), rows: u('rows', 0xffff), cols: u('cols', 0xffff) };
+        break;
+      case 'PRELOAD': {
+        const acc = u('acc');
+        const source = ops.word(['zero', 'broadcast', 'tile'], head.col, 'PRELOAD') as 'zero' | 'broadcast' | 'tile';
+        const dram = source === 'zero' ? 0 : u('dram'), stride = source === 'zero' ? 0 : u('stride');
+        ins = { op: 'PRELOAD', acc, source, dram, stride, rows: u('rows', 0xffff), cols: u('cols', 0xffff) };
+        break;
+      }
+      case 'MATMUL': {
+        const acc = u('acc'), a = u('a'), b = u('b'), m = u('m', 0xffff), n = u('n', 0xffff), k = u('k', 0xffff);
+        const accumulate = ops.word(['accumulate', 'overwrite'], head.col, 'MATMUL') === 'accumulate';
+        ins = { op: 'MATMUL', acc, a, b, m, n, k, accumulate };
+        break;
+      }
+      case 'STORE': {
+        const acc = u('acc');
+        const mode = ops.word(['requant', 'raw32'], head.col, 'STORE') as 'requant' | 'raw32';
+        const dram = u('dram'), stride = u('stride'), rows = u('rows', 0xffff), cols = u('cols', 0xffff);
+        if (mode === 'raw32') {
+          ins = { op: 'STORE', acc, mode, dram, stride, rows, cols, table: 0, perRow: false, qmin: 0, qmax: 0 };
+        } else {
+          const table = u('table');
+          const perRow = ops.word(['per_row', 'per_tensor'], head.col, 'STORE') === 'per_row';
+          ins = { op: 'STORE', acc, mode, dram, stride, rows, cols, table, perRow, qmin: s8('qmin'), qmax: s8('qmax') };
+        }
+        break;
+      }
+      case 'FENCE':
+        ins = { op: 'FENCE' };
+        break;
+      case 'HOST':
+        ins = { op: 'HOST', fn: u('fn', 0xffff), offset: u('offset'), length: u('length') };
+        break;
+      default:
+        this.at(head.col, `unknown instruction '${head.text}' (LOAD, PRELOAD, MATMUL, STORE, FENCE, HOST)`);
+    }
+    ops.finish(head.text);
+    try {
+      this.code.emit(ins);
+    } catch (e) {
+      if (e instanceof TilecError) this.at(head.col, e.message);
+      throw e;
+    }
+  }
+}

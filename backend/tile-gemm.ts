@@ -1,0 +1,90 @@
+import { invariant } from '../ir/errors.js';
+import type { LoopOrder, Target } from './target.js';
+import type { TileSink } from './isa.js';
+import { CostModel, type CostCounters } from './cost.js';
+import { checkGemmSpec, gemmDims, type GemmSpec } from './gemm/spec.js';
+import { scheduleLabel, type Dataflow, type Schedule } from './gemm/schedule.js';
+import { emitSchedule } from './gemm/emit.js';
+import { SEED_SCHEDULE, candidateSchedules, greedySchedule } from './gemm/search.js';
+import { chooseSchedule } from './gemm/choose.js';
+
+// GEMM tiling: C = requant(A·B + bias) as tile instructions. A strategy picks a schedule; 'auto' searches
+// every schedule that fits (backend/gemm/choose.ts), times the finalists and the greedy baseline in full with
+// the real cost model, and keeps the fastest, so it is never slower than greedy. docs/isa.md, "GEMM tiling".
+
+export type { GemmSpec, MatrixRef, RequantRef, GemmDims } from './gemm/spec.js';
+export { gemmDims } from './gemm/spec.js';
+export type { Schedule, Dataflow, Footprint } from './gemm/schedule.js';
+export { footprint, scheduleLabel } from './gemm/schedule.js';
+export { SEED_SCHEDULE, greedySchedule, candidateSchedules } from './gemm/search.js';
+
+export interface TileGemmOptions {
+  /** Overrides target.loopOrder. */
+  readonly strategy?: LoopOrder;
+}
+
+export interface GemmPlan {
+  readonly name: string;
+  readonly strategy: LoopOrder;
+  readonly schedule: Schedule;
+  /** e.g. "OS 4x2x8 spad×2 acc×2". */
+  readonly label: string;
+  /** This GEMM's instructions timed alone under the cost model. */
+  readonly counters: CostCounters;
+  /** How many schedules the cost model timed to choose this one. */
+  readonly timed: number;
+  /** Cycles of the greedy baseline, when it was timed. */
+  readonly greedyCycles?: number;
+  /** Why the requested strategy could not be followed, if so. */
+  readonly note?: string;
+}
+
+/** Emits a given schedule. */
+export function emitGemm(spec: GemmSpec, target: Target, schedule: Schedule, sink: TileSink): void {
+  checkGemmSpec(spec);
+  emitSchedule(spec, gemmDims(spec, target.tile), schedule, sink);
+}
+
+/** A schedule's instructions timed alone under the cost model. */
+export function timeSchedule(spec: GemmSpec, target: Target, schedule: Schedule): CostCounters {
+  const model = new CostModel(target);
+  emitSchedule(spec, gemmDims(spec, target.tile), schedule, model);
+  return model.counters;
+}
+
+/** Chooses a schedule for the strategy (default: the target's loopOrder, else 'auto'). Emits nothing. */
+export function planGemm(spec: GemmSpec, target: Target, options: TileGemmOptions = {}): GemmPlan {
+  checkGemmSpec(spec);
+  const strategy = options.strategy ?? target.loopOrder ?? 'auto';
+  const d = gemmDims(spec, target.tile);
+  const plan = (schedule: Schedule, counters: CostCounters, timed: number, extra: Partial<GemmPlan> = {}): GemmPlan =>
+    ({ name: spec.name, strategy, schedule, label: scheduleLabel(schedule), counters, timed, ...extra });
+
+  if (strategy === 'seed') return plan(SEED_SCHEDULE, timeSchedule(spec, target, SEED_SCHEDULE), 1);
+  const greedy = greedySchedule(d, target, spec);
+  const greedyCounters = timeSchedule(spec, target, greedy);
+  if (strategy === 'greedy') return plan(greedy, greedyCounters, 1, { greedyCycles: greedyCounters.cycles });
+
+  const flows: Dataflow[] = strategy === 'output-stationary' ? ['output-stationary']
+    : strategy === 'weight-stationary' ? ['weight-stationary'] : ['output-stationary', 'weight-stationary'];
+  let candidates = candidateSchedules(d, target, spec, flows);
+  let note: string | undefined;
+  if (candidates.length === 0) {
+    note = `no ${strategy} schedule fits (the accumulator cannot hold a row panel of ${d.nJ} tiles and no scratch was given); used output-stationary`;
+    candidates = candidateSchedules(d, target, spec, ['output-stationary']);
+  }
+  const { best: searched, timed } = chooseSchedule(spec, d, target, candidates);
+  // The greedy baseline competes whenever its dataflow is allowed, so 'auto' is never slower than greedy.
+  const greedyAllowed = strategy !== 'weight-stationary' || note !== undefined;
+  let best = searched;
+  if (greedyAllowed && (!best || greedyCounters.cycles <= best.counters.cycles)) best = { schedule: greedy, counters: greedyCounters };
+  invariant(best, `GEMM '${spec.name}': no schedule fits the target`);
+  return plan(best.schedule, best.counters, timed + 1, { greedyCycles: greedyCounters.cycles, ...(note ? { note } : {}) });
+}
+
+/** Plans and emits one GEMM into `sink`; returns the plan. */
+export function tileGemm(spec: GemmSpec, target: Target, sink: TileSink, options: TileGemmOptions = {}): GemmPlan {
+  const p = planGemm(spec, target, options);
+  emitSchedule(spec, gemmDims(spec, target.tile), p.schedule, sink);
+  return p;
+}

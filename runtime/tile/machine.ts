@@ -1,0 +1,334 @@
+import { TilecError, fail } from '../../ir/errors.js';
+import { INT32_MAX, INT32_MIN, requantize } from '../../ir/arith.js';
+import { tensor, numel, type Tensor } from '../../ir/tensor.js';
+import { newTensorData } from '../../ir/dtype.js';
+import { INSTRUCTION_BYTES, OP, MATMUL_ACCUMULATE, PRELOAD_BROADCAST, PRELOAD_ZERO, REQUANT_ENTRY_BYTES, STORE_PER_ROW, STORE_RAW32 } from '../../backend/isa.js';
+import { CostModel, type CostCounters } from '../../backend/cost.js';
+import { accumulatorSlots, scratchpadSlots } from '../../backend/target.js';
+import { decodeCode, dtypeBytes, hex, validateProgram, type TensorEntry, type TileProgram } from '../../backend/program.js';
+
+// The golden tile machine: executes a tile program exactly as docs/isa.md specifies, one instruction at a
+// time in program order, on a simulated DRAM (one ArrayBuffer), scratchpad (int8) and accumulator (int32),
+// and times it with the cost model of backend/cost.ts. Any access outside a memory, any field outside its
+// range, faults with the instruction's index; a fault is the program's fault (a TilecError), never a crash.
+
+export interface HostOpContext {
+  /** The whole DRAM, and a little-endian view of it. */
+  readonly dram: Uint8Array;
+  readonly view: DataView;
+  /** This instruction's operand block. */
+  readonly operands: Uint8Array;
+  /** Instruction index, for error messages. */
+  readonly index: number;
+}
+
+/** A host operation (pooling, residual add, float island...) that another stage implements. */
+export interface HostOp {
+  readonly name: string;
+  /** Executes on DRAM; returns the cycles the cost model charges for it. Throws TilecError on bad operands. */
+  run(ctx: HostOpContext): number;
+}
+
+export interface TileMachineOptions {
+  /** HOST function code -> implementation. */
+  readonly hostOps?: ReadonlyMap<number, HostOp>;
+  /**
+   * 'wrap' (default): int32 accumulators wrap modulo 2^32, like the hardware (the compiler proves sums fit).
+   * 'fault': an accumulator update leaving the int32 range faults instead (for checking that proof).
+   */
+  readonly overflow?: 'wrap' | 'fault';
+}
+
+/** Scratchpad + accumulator the simulator will allocate (an unlimited-memory program could ask for anything). */
+const MAX_SIMULATED_BYTES = 2 ** 30;
+
+const OP_NAMES = new Map<number, string>(Object.entries(OP).map(([k, v]) => [v, k]));
+
+export class TileMachine {
+  readonly program: TileProgram;
+  readonly dram: Uint8Array;
+  private readonly dramI8: Int8Array;
+  private readonly view: DataView;
+  private readonly t: number;
+  private readonly spadCapacity: number;
+  private readonly accCapacity: number;
+  private readonly spad: Int8Array;
+  private readonly acc: Int32Array;
+  /** One row of a tile product: int8·int8 sums over k <= t stay below t·2^14 <= 2^26, exact in int32. */
+  private readonly rowSum: Int32Array;
+  private readonly hostOps: ReadonlyMap<number, HostOp>;
+  private readonly faultOnOverflow: boolean;
+  private readonly tensorsByName: ReadonlyMap<string, TensorEntry>;
+  private index = 0;
+
+  constructor(program: TileProgram, options: TileMachineOptions = {}) {
+    validateProgram(program, 'tile program');
+    this.program = program;
+    this.t = program.target.tile;
+    this.spadCapacity = scratchpadSlots(program.target);
+    this.accCapacity = accumulatorSlots(program.target);
+    // Words must be canonical (known opcode and flags, unused fields zero) before any of them runs.
+    decodeCode(program.code, 'tile machine fault at instruction ');
+    const used = slotsUsed(program.code);
+    // Only what the program touches is allocated (an unlimited or huge memory stays cheap); a slot at or
+    // beyond capacity faults before it is touched.
+    const tt = this.t * this.t;
+    const bytes = Math.min(this.spadCapacity, used.spad) * tt + Math.min(this.accCapacity, used.acc) * tt * 4;
+    if (bytes > MAX_SIMULATED_BYTES) fail(`tile program needs ${bytes} bytes of scratchpad and accumulator, more than the simulator allows (${MAX_SIMULATED_BYTES})`);
+    this.spad = new Int8Array(Math.min(this.spadCapacity, used.spad) * tt);
+    this.acc = new Int32Array(Math.min(this.accCapacity, used.acc) * tt);
+    this.rowSum = new Int32Array(this.t);
+    const buffer = new ArrayBuffer(program.dramBytes);
+    this.dram = new Uint8Array(buffer);
+    this.dramI8 = new Int8Array(buffer);
+    this.view = new DataView(buffer);
+    this.hostOps = options.hostOps ?? new Map();
+    this.faultOnOverflow = options.overflow === 'fault';
+    this.tensorsByName = new Map(program.tensors.map((e) => [e.name, e]));
+    this.reset();
+  }
+
+  /** Zeroes DRAM, scratchpad and accumulator and copies the constants in. */
+  reset(): void {
+    this.dram.fill(0);
+    this.spad.fill(0);
+    this.acc.fill(0);
+    for (const c of this.program.constants) this.dram.set(c.data, c.addr);
+  }
+
+  tensorEntry(name: string): TensorEntry {
+    const e = this.tensorsByName.get(name);
+    if (!e) fail(`tile program has no tensor '${name}' (tensors: ${[...this.tensorsByName.keys()].join(', ')})`);
+    return e;
+  }
+
+  /** Writes a tensor's values (already in its dtype's code range) into DRAM. */
+  writeTensor(name: string, values: ArrayLike<number>): void {
+    const e = this.tensorEntry(name);
+    const n = numel(e.shape);
+    if (values.length !== n) fail(`tensor '${name}': got ${values.length} values, shape [${e.shape.join(',')}] holds ${n}`);
+    const data = newTensorData(e.dtype, n);
+    data.set(values);
+    this.dram.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), e.addr);
+  }
+
+  /** A copy of a tensor's current DRAM contents. */
+  readTensor(name: string): Tensor {
+    const e = this.tensorEntry(name);
+    const bytes = this.dram.slice(e.addr, e.addr + numel(e.shape) * dtypeBytes(e.dtype));
+    const data = newTensorData(e.dtype, numel(e.shape));
+    new Uint8Array(data.buffer).set(bytes);
+    return tensor(e.dtype, e.shape, data);
+  }
+
+  /** Runs the program to its end (from the current memory state) and returns its counters. */
+  run(): CostCounters {
+    const code = this.program.code;
+    const words = new DataView(code.buffer, code.byteOffset, code.byteLength);
+    const model = new CostModel(this.program.target);
+    const count = code.length / INSTRUCTION_BYTES;
+    for (let i = 0; i < count; i++) {
+      this.index = i;
+      const o = i * INSTRUCTION_BYTES;
+      const opcode = words.getUint8(o);
+      const flags = words.getUint8(o + 1);
+      const rows = words.getUint16(o + 2, true);
+      const cols = words.getUint16(o + 4, true);
+      const aux = words.getUint16(o + 6, true);
+      const f0 = words.getUint32(o + 8, true);
+      const f1 = words.getUint32(o + 12, true);
+      const f2 = words.getUint32(o + 16, true);
+      const f3 = words.getUint32(o + 20, true);
+      switch (opcode) {
+        case OP.LOAD:
+          this.load(f0, f1, f2, rows, cols);
+          model.load(f0, f1, f2, rows, cols);
+          break;
+        case OP.PRELOAD: {
+          const source = flags & PRELOAD_ZERO ? 'zero' : flags & PRELOAD_BROADCAST ? 'broadcast' : 'tile';
+          this.preload(f0, source, f1, f2, rows, cols);
+          model.preload(f0, source, f1, f2, rows, cols);
+          break;
+        }
+        case OP.MATMUL: {
+          const accumulate = (flags & MATMUL_ACCUMULATE) !== 0;
+          this.matmul(f0, f1, f2, rows, cols, aux, accumulate);
+          model.matmul(f0, f1, f2, rows, cols, aux, accumulate);
+          break;
+        }
+        case OP.STORE: {
+          const raw = (flags & STORE_RAW32) !== 0;
+          const perRow = (flags & STORE_PER_ROW) !== 0;
+          const qmin = ((aux & 0xff) << 24) >> 24, qmax = (aux << 16) >> 24;
+          this.store(f0, f1, f2, rows, cols, raw, f3, perRow, qmin, qmax);
+          model.store(f0, f1, f2, rows, cols, raw ? 'raw32' : 'requant', f3, perRow, qmin, qmax);
+          break;
+        }
+        case OP.FENCE:
+          model.fence();
+          break;
+        case OP.HOST:
+          model.host(this.host(aux, f0, f1));
+          break;
+        default:
+          this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
+      }
+    }
+    return model.counters;
+  }
+
+  private fault(message: string, opcode?: number): never {
+    const o = this.index * INSTRUCTION_BYTES;
+    const op = OP_NAMES.get(opcode ?? this.program.code[o]!) ?? '?';
+    throw new TilecError(`tile machine fault at instruction ${this.index} (${op}): ${message}`);
+  }
+
+  private checkExtent(what: string, v: number): void {
+    if (v < 1 || v > this.t) this.fault(`${what} ${v} is outside 1..${this.t} (tile size t = ${this.t})`);
+  }
+
+  private checkSpad(slot: number): number {
+    if (slot >= this.spadCapacity) this.fault(`scratchpad slot ${slot} is beyond the scratchpad's ${this.spadCapacity} slots`);
+    return slot * this.t * this.t;
+  }
+
+  private checkAcc(slot: number): number {
+    if (slot >= this.accCapacity) this.fault(`accumulator slot ${slot} is beyond the accumulator's ${this.accCapacity} slots`);
+    return slot * this.t * this.t;
+  }
+
+  /** Checks that `rows` rows of `rowBytes`, `stride` apart from `addr`, lie inside DRAM. */
+  private checkDram(what: string, addr: number, stride: number, rows: number, rowBytes: number, align: number): void {
+    if (addr % align !== 0 || (rows > 1 && stride % align !== 0)) this.fault(`${what} address ${hex(addr)} / stride ${stride} must be ${align}-byte aligned`);
+    const end = addr + (rows - 1) * stride + rowBytes;
+    if (end > this.dram.length) {
+      this.fault(`${what} reads or writes DRAM ${hex(addr)}..${hex(end)} (${rows} rows of ${rowBytes} bytes, stride ${stride}) beyond the DRAM size ${this.dram.length}`);
+    }
+  }
+
+  private load(slot: number, addr: number, stride: number, rows: number, cols: number): void {
+    this.checkExtent('rows', rows);
+    this.checkExtent('cols', cols);
+    const base = this.checkSpad(slot);
+    this.checkDram('LOAD', addr, stride, rows, cols, 1);
+    const t = this.t, spad = this.spad, src = this.dramI8;
+    spad.fill(0, base, base + t * t); // zero-fill to the full tile
+    for (let r = 0; r < rows; r++) {
+      const s = addr + r * stride, d = base + r * t;
+      for (let c = 0; c < cols; c++) spad[d + c] = src[s + c]!;
+    }
+  }
+
+  private preload(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): void {
+    this.checkExtent('rows', rows);
+    this.checkExtent('cols', cols);
+    const base = this.checkAcc(slot);
+    const t = this.t, acc = this.acc, view = this.view;
+    if (source === 'zero' && (addr !== 0 || stride !== 0)) this.fault('a zero PRELOAD must have dram and stride 0');
+    if (source !== 'zero') this.checkDram('PRELOAD', addr, stride, rows, source === 'tile' ? 4 * cols : 4, 4);
+    acc.fill(0, base, base + t * t);
+    if (source === 'zero') return;
+    for (let r = 0; r < rows; r++) {
+      const s = addr + r * stride, d = base + r * t;
+      if (source === 'broadcast') {
+        const v = view.getInt32(s, true);
+        for (let c = 0; c < cols; c++) acc[d + c] = v;
+      } else {
+        for (let c = 0; c < cols; c++) acc[d + c] = view.getInt32(s + 4 * c, true);
+      }
+    }
+  }
+
+  private matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
+    this.checkExtent('m', m);
+    this.checkExtent('n', n);
+    this.checkExtent('k', k);
+    const cBase = this.checkAcc(accSlot), aBase = this.checkSpad(aSlot), bBase = this.checkSpad(bSlot);
+    const t = this.t, spad = this.spad, acc = this.acc, sum = this.rowSum;
+    for (let i = 0; i < m; i++) {
+      sum.fill(0, 0, n);
+      const aRow = aBase + i * t;
+      for (let kk = 0; kk < k; kk++) {
+        const av = spad[aRow + kk]!;
+        if (av === 0) continue;
+        const bRow = bBase + kk * t;
+        for (let j = 0; j < n; j++) sum[j] += av * spad[bRow + j]!;
+      }
+      const cRow = cBase + i * t;
+      for (let j = 0; j < n; j++) {
+        const v = (accumulate ? acc[cRow + j]! : 0) + sum[j]!;
+        if (this.faultOnOverflow && (v > INT32_MAX || v < INT32_MIN)) {
+          this.fault(`accumulator overflow: element (${i}, ${j}) of slot ${accSlot} would be ${v}, outside int32`);
+        }
+        acc[cRow + j] = v; // Int32Array stores wrap modulo 2^32, as the hardware does
+      }
+    }
+  }
+
+  private store(slot: number, addr: number, stride: number, rows: number, cols: number, raw: boolean, table: number, perRow: boolean, qmin: number, qmax: number): void {
+    this.checkExtent('rows', rows);
+    this.checkExtent('cols', cols);
+    const base = this.checkAcc(slot);
+    const rowBytes = raw ? 4 * cols : cols;
+    if (rows > 1 && stride < rowBytes) this.fault(`stride ${stride} is shorter than a row of ${rowBytes} bytes, so rows would overlap`);
+    this.checkDram('STORE', addr, stride, rows, rowBytes, raw ? 4 : 1);
+    const t = this.t, acc = this.acc, view = this.view;
+    if (raw) {
+      for (let r = 0; r < rows; r++) {
+        const s = base + r * t, d = addr + r * stride;
+        for (let c = 0; c < cols; c++) view.setInt32(d + 4 * c, acc[s + c]!, true);
+      }
+      return;
+    }
+    if (qmin > qmax) this.fault(`clamp qmin ${qmin} > qmax ${qmax}`);
+    this.checkDram('STORE requant table', table, REQUANT_ENTRY_BYTES, perRow ? rows : 1, REQUANT_ENTRY_BYTES, 4);
+    const out = this.dramI8;
+    for (let r = 0; r < rows; r++) {
+      const e = table + (perRow ? r * REQUANT_ENTRY_BYTES : 0);
+      const multiplier = view.getInt32(e, true), shift = view.getInt32(e + 4, true), zeroPoint = view.getInt32(e + 8, true);
+      if (multiplier < 0) this.fault(`requant entry at ${hex(e)} has a negative multiplier ${multiplier}`);
+      if (shift < -31 || shift > 30) this.fault(`requant entry at ${hex(e)} has shift ${shift}, outside -31..30`);
+      const s = base + r * t, d = addr + r * stride;
+      for (let c = 0; c < cols; c++) out[d + c] = requantize(acc[s + c]!, multiplier, shift, zeroPoint, qmin, qmax);
+    }
+  }
+
+  private host(fn: number, offset: number, length: number): number {
+    const op = this.hostOps.get(fn);
+    if (!op) this.fault(`host function ${fn} is not implemented by this machine`);
+    const data = this.program.hostData;
+    if (offset + length > data.length) this.fault(`operand block ${offset}+${length} lies beyond the ${data.length} bytes of host data`);
+    try {
+      return op.run({ dram: this.dram, view: this.view, operands: data.subarray(offset, offset + length), index: this.index });
+    } catch (e) {
+      if (e instanceof TilecError) this.fault(`${op.name}: ${e.message}`);
+      throw e;
+    }
+  }
+}
+
+/** Highest scratchpad and accumulator slot (plus one) any instruction names. */
+function slotsUsed(code: Uint8Array): { spad: number; acc: number } {
+  const v = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  let spad = 0, acc = 0;
+  for (let o = 0; o < code.length; o += INSTRUCTION_BYTES) {
+    const op = v.getUint8(o), f0 = v.getUint32(o + 8, true);
+    if (op === OP.LOAD) spad = Math.max(spad, f0 + 1);
+    else if (op === OP.PRELOAD || op === OP.STORE) acc = Math.max(acc, f0 + 1);
+    else if (op === OP.MATMUL) {
+      acc = Math.max(acc, f0 + 1);
+      spad = Math.max(spad, v.getUint32(o + 12, true) + 1, v.getUint32(o + 16, true) + 1);
+    }
+  }
+  return { spad, acc };
+}
+
+/** Runs a program on fresh memory with the given inputs; returns every output tensor and the counters. */
+export function runTileProgram(program: TileProgram, inputs: ReadonlyMap<string, ArrayLike<number>>, options?: TileMachineOptions): { outputs: Map<string, Tensor>; counters: CostCounters } {
+  const m = new TileMachine(program, options);
+  for (const [name, values] of inputs) m.writeTensor(name, values);
+  const counters = m.run();
+  const outputs = new Map<string, Tensor>();
+  for (const e of program.tensors) if (e.role === 'output') outputs.set(e.name, m.readTensor(e.name));
+  return { outputs, counters };
+}
