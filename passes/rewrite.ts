@@ -2,6 +2,7 @@ import type { Graph, ValueType } from '../ir/graph.js';
 import type { Node } from '../ir/ops.js';
 import type { Tensor } from '../ir/tensor.js';
 import { invariant } from '../ir/errors.js';
+import { nodeLabel } from '../ir/infer.js';
 
 // The one generic rewrite driver. Local rewrites are data: a Rule looks at one node (and the graph, read-only)
 // and either declines (undefined) or says what takes the node's place. Rule lists compose by concatenation;
@@ -44,7 +45,6 @@ export interface ApplyRulesOptions {
 export const DEFAULT_MAX_ITERATIONS = 100;
 
 const ruleName = (r: Rule): string => r.name || 'anonymous rule';
-const nodeLabel = (n: Node): string => `${n.op} '${n.name}'`;
 
 /**
  * Applies `rules` to a fixed point. A sweep visits every node in order; a rewrite is applied at once, so later
