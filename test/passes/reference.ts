@@ -8,7 +8,7 @@ import { numel, strides, tensor, type Tensor } from '../../ir/tensor.js';
 import { evaluateFloat } from '../../runtime/float/index.js';
 
 function conv2d(n: NodeOf<'Conv'>, [x, w, b]: readonly (Tensor | undefined)[]): Tensor[] {
-  const [N, C, H, W] = x!.shape as [number, number, number, number];
+  const [N, , H, W] = x!.shape as [number, number, number, number];
   const [M, Cg, KH, KW] = w!.shape as [number, number, number, number];
   const geo = windowGeometry([H, W], [KH, KW], n.attrs, n.name);
   const [OH, OW] = geo.out as [number, number];
