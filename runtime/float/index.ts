@@ -1,8 +1,12 @@
-import { match, P } from 'ts-pattern';
+import { match } from 'ts-pattern';
 import type { Evaluate } from '../../ir/graph.js';
-import { OP_NAMES, type Node, type OpName } from '../../ir/ops.js';
-import { unsupported } from '../../ir/errors.js';
 import { Add } from './Add.js';
+import { AveragePool } from './AveragePool.js';
+import { BatchNormalization } from './BatchNormalization.js';
+import { GlobalAveragePool } from './GlobalAveragePool.js';
+import { GlobalMaxPool } from './GlobalMaxPool.js';
+import { LRN } from './LRN.js';
+import { MaxPool } from './MaxPool.js';
 import { Clip } from './Clip.js';
 import { Concat } from './Concat.js';
 import { Conv } from './Conv.js';
@@ -37,21 +41,6 @@ import { Unsqueeze } from './Unsqueeze.js';
 
 // The float reference: every IR op dispatched to its kernel. `.exhaustive()` makes a new op in ir/ops.ts
 // a compile error here until it is handled.
-
-/**
- * Ops whose float kernel does not exist yet, in this ONE list: to add a kernel, import it, give it a
- * `.with` arm below and delete its name here (FLOAT_KERNELS_IMPLEMENTED follows automatically).
- */
-const NOT_YET_IMPLEMENTED = [
-  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'LRN',
-] as const satisfies readonly OpName[];
-
-const notImplemented = (node: Node): never =>
-  unsupported(`${node.op} '${node.name}': not implemented in the float reference yet`);
-
-export const FLOAT_KERNELS_IMPLEMENTED: ReadonlySet<OpName> = new Set(
-  OP_NAMES.filter((op) => !(NOT_YET_IMPLEMENTED as readonly OpName[]).includes(op)),
-);
 
 /** Runs one node on concrete inputs ('' inputs are undefined) with the float reference kernels. */
 export const evaluateFloat: Evaluate = (node, inputs) =>
@@ -88,5 +77,10 @@ export const evaluateFloat: Evaluate = (node, inputs) =>
     .with({ op: 'Dropout' }, (n) => Dropout(n, inputs))
     .with({ op: 'Constant' }, (n) => Constant(n, inputs))
     .with({ op: 'ConstantOfShape' }, (n) => ConstantOfShape(n, inputs))
-    .with({ op: P.union(...NOT_YET_IMPLEMENTED) }, notImplemented)
+    .with({ op: 'MaxPool' }, (n) => MaxPool(n, inputs))
+    .with({ op: 'AveragePool' }, (n) => AveragePool(n, inputs))
+    .with({ op: 'GlobalAveragePool' }, (n) => GlobalAveragePool(n, inputs))
+    .with({ op: 'GlobalMaxPool' }, (n) => GlobalMaxPool(n, inputs))
+    .with({ op: 'BatchNormalization' }, (n) => BatchNormalization(n, inputs))
+    .with({ op: 'LRN' }, (n) => LRN(n, inputs))
     .exhaustive();
