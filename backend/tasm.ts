@@ -170,6 +170,7 @@ class Assembler {
     }
     this.line = lines.length;
     this.closePending();
+    this.line = 1;
     if (!this.version) this.at(1, 'missing .tbin directive');
     if (this.dramBytes === undefined) this.at(1, 'missing .dram directive');
     if (!this.target) this.at(1, 'missing .target directive');

@@ -121,6 +121,18 @@ export class TileMachine {
     return tensor(e.dtype, e.shape, data);
   }
 
+  /** A copy of one scratchpad slot (t×t int8, row-major), for inspection and tests. */
+  scratchpadTile(slot: number): Int8Array {
+    const tt = this.t * this.t;
+    return this.spad.slice(slot * tt, (slot + 1) * tt);
+  }
+
+  /** A copy of one accumulator slot (t×t int32, row-major), for inspection and tests. */
+  accumulatorTile(slot: number): Int32Array {
+    const tt = this.t * this.t;
+    return this.acc.slice(slot * tt, (slot + 1) * tt);
+  }
+
   /** Runs the program to its end (from the current memory state) and returns its counters. */
   run(): CostCounters {
     const code = this.program.code;

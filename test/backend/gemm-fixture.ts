@@ -5,7 +5,7 @@ import { quantizeMultiplier, requantize } from '../../ir/arith.js';
 import { CodeBuilder, type TileProgram } from '../../backend/program.js';
 import { REQUANT_ENTRY_BYTES } from '../../backend/isa.js';
 import type { LoopOrder, Target } from '../../backend/target.js';
-import { tileGemm, type GemmPlan, type GemmSpec } from '../../backend/tile-gemm.js';
+import { emitGemm, tileGemm, type GemmPlan, type GemmSpec, type Schedule } from '../../backend/tile-gemm.js';
 
 /** A tiny deterministic PRNG (mulberry32), so fixtures do not depend on fast-check's generators. */
 export function rng(seed: number): () => number {
@@ -34,11 +34,16 @@ export interface GemmCase {
   readonly qmax?: number;
   /** DRAM scratch for spilled partial sums (lets weight-stationary schedules spill). */
   readonly scratch?: boolean;
+  /** A and B entries in {-1, 0, 1} instead of all of int8 (small sums). */
+  readonly ternary?: boolean;
+  /** Requantize by exactly 1.0 with zero point 0: C = clamp(A·B + bias). */
+  readonly identity?: boolean;
 }
 
 export interface GemmFixture {
   readonly program: TileProgram;
-  readonly plan: GemmPlan;
+  /** Undefined when the fixture was built from an explicit schedule. */
+  readonly plan?: GemmPlan;
   readonly spec: GemmSpec;
   readonly a: Int8Array;
   readonly b: Int8Array;
@@ -49,17 +54,18 @@ export interface GemmFixture {
 
 const align4 = (v: number): number => Math.ceil(v / 4) * 4;
 
-export function buildGemm(c: GemmCase, target: Target, strategy?: LoopOrder): GemmFixture {
+/** `choice`: a strategy for tileGemm (default: the target's), or an explicit schedule to emit. */
+export function buildGemm(c: GemmCase, target: Target, choice?: LoopOrder | Schedule): GemmFixture {
   const { m, n, k } = c;
   const pad = c.pad ?? 0;
   const r = rng(c.seed);
-  const int8 = (): number => Math.floor(r() * 256) - 128;
+  const int8 = c.ternary ? (): number => Math.floor(r() * 3) - 1 : (): number => Math.floor(r() * 256) - 128;
   const a = Int8Array.from({ length: m * k }, int8);
   const b = Int8Array.from({ length: k * n }, int8);
   const bias = Int32Array.from({ length: m }, () => (c.bias ? Math.floor(r() * 200001) - 100000 : 0));
   const entries = c.perRow ? m : 1;
-  const mult = Array.from({ length: entries }, () => quantizeMultiplier(2 ** (-14 + r() * 12)));
-  const zp = Array.from({ length: entries }, () => Math.floor(r() * 41) - 20);
+  const mult = Array.from({ length: entries }, () => quantizeMultiplier(c.identity ? 1 : 2 ** (-14 + r() * 12)));
+  const zp = Array.from({ length: entries }, () => (c.identity ? 0 : Math.floor(r() * 41) - 20));
   const qmin = c.qmin ?? -128, qmax = c.qmax ?? 127;
 
   // DRAM layout: A | B | bias | table | C | scratch, each 4-aligned.
@@ -94,7 +100,9 @@ export function buildGemm(c: GemmCase, target: Target, strategy?: LoopOrder): Ge
     ...(c.scratch ? { scratch: { addr: scratchAddr, bytes: scratchBytes } } : {}),
   };
   const code = new CodeBuilder();
-  const plan = tileGemm(spec, target, code, strategy ? { strategy } : {});
+  let plan: GemmPlan | undefined;
+  if (typeof choice === 'object') emitGemm(spec, target, choice, code);
+  else plan = tileGemm(spec, target, code, choice ? { strategy: choice } : {});
 
   // Every input lives in one 'bytes' constant, so the machine starts from exactly this DRAM image.
   const program: TileProgram = {
