@@ -3,7 +3,7 @@ import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { TilecError, fail, unsupported } from '../ir/errors.js';
 import type { Evaluate, Graph, ValueType } from '../ir/graph.js';
-import { type Node, type OpName, isOpName } from '../ir/ops.js';
+import { type Node, type OpName, TILEC_OPS, isOpName } from '../ir/ops.js';
 import { type Tensor, shapeStr } from '../ir/tensor.js';
 import { AttrReader } from './attributes.js';
 import { checkFitsInput, declaredOutput, inputType } from './inputs.js';
@@ -171,7 +171,7 @@ function importNode(n: onnxProto.onnx.INodeProto, index: number, opset: number, 
   const name = n.name || `${opType || 'node'}_${index}`;
   const who = `${opType || '(no op_type)'} '${name}'`;
   checkDomain(n.domain, who, opsets);
-  if (!isOpName(opType)) unsupported(`${who}: operator '${opType}' is not supported by tilec`);
+  if (!isOpName(opType) || TILEC_OPS.has(opType)) unsupported(`${who}: operator '${opType}' is not supported by tilec`);
   const since = OP_SINCE[opType];
   if (since !== undefined && opset < since) fail(`${who}: ${opType} does not exist in opset ${opset} (it was introduced in opset ${since})`);
   const outputs = [...(n.output ?? [])];

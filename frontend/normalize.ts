@@ -1,4 +1,4 @@
-import { fail, unsupported } from '../ir/errors.js';
+import { fail, invariant, unsupported } from '../ir/errors.js';
 import type { AutoPad, ConvAttrs, OpAttrs, OpName, PoolAttrs } from '../ir/ops.js';
 import { type Tensor, numel, shapeStr, tensor } from '../ir/tensor.js';
 import type { AttrReader } from './attributes.js';
@@ -88,6 +88,7 @@ function constantValue(c: NormalizeCtx): Tensor {
 }
 
 const noAttrs = (): OpAttrs['Relu'] => ({});
+const notOnnx = (c: { r: { who: string } }): never => invariant(false, `${c.r.who}: tilec op reached the ONNX normalizer`) as never;
 
 /** One normalizer per op: the mapped type makes a missing op a compile error. */
 const NORMALIZE: { readonly [O in OpName]: Normalizer<O> } = {
@@ -153,6 +154,16 @@ const NORMALIZE: { readonly [O in OpName]: Normalizer<O> } = {
     if (value && numel(value.shape) !== 1) fail(`${c.r.who}: attribute value must hold one element, got shape ${shapeStr(value.shape)}`);
     return defined({ value });
   },
+  Round: noAttrs,
+  // tilec's own ops never come from an ONNX file: importNode rejects them by name before normalizing.
+  QConv: notOnnx,
+  QGemm: notOnnx,
+  QAdd: notOnnx,
+  QAveragePool: notOnnx,
+  QGlobalAveragePool: notOnnx,
+  Requantize: notOnnx,
+  Quantize: notOnnx,
+  Dequantize: notOnnx,
 };
 
 /** The typed attrs of a node of op `op`; fails on missing required and unknown attributes. */
@@ -164,6 +175,6 @@ export function normalizeAttrs<O extends OpName>(op: O, c: NormalizeCtx): OpAttr
 
 /** First default-domain opset in which each op exists (ops not listed exist in every opset tilec accepts). */
 export const OP_SINCE: Readonly<Partial<Record<OpName, number>>> = {
-  ConstantOfShape: 9, QuantizeLinear: 10, DequantizeLinear: 10, ConvInteger: 10, QLinearConv: 10,
+  ConstantOfShape: 9, Round: 11, QuantizeLinear: 10, DequantizeLinear: 10, ConvInteger: 10, QLinearConv: 10,
   MatMulInteger: 10, QLinearMatMul: 10,
 };

@@ -48,6 +48,46 @@ export interface ConstantOfShapeAttrs { readonly value?: Tensor }
 export interface QuantAxisAttrs { readonly axis: number }
 export type NoAttrs = Readonly<Record<string, never>>;
 
+// ---- tilec's own integer ops: the realized int8 graph (stage `quantized`). Their arithmetic is the one
+// in ir/arith.ts and docs/arithmetic.md; every value they produce carries `quant` in its ValueType.
+
+/**
+ * int32 accumulator -> intB code, by ir/arith requantize(): per tensor (one entry) or per output
+ * channel (one entry per channel), then + zeroPoint and clamp to [qmin, qmax] (ReLU/Clip fused here).
+ */
+export interface RequantAttrs {
+  readonly multiplier: readonly number[];
+  readonly shift: readonly number[];
+  readonly zeroPoint: number;
+  readonly qmin: number;
+  readonly qmax: number;
+}
+/** QConv(x:int8, w:int8 const, bias:int32 const): acc = Σ w·x + bias over the raw codes; the input zero
+ * point is already folded into bias (Σ w·z_x) and padding holds `padValue` (= z_x), so only int8·int8
+ * products accumulate in int32. Weights are symmetric (zero point 0). */
+export interface QConvAttrs extends ConvAttrs, RequantAttrs { readonly padValue: number }
+/** QGemm(a:int8 [M,K], b:int8 const [K,N] (or [N,K] with transB), bias:int32 const [N]): Y = A·B + bias,
+ * requantized per tensor or per column N (the output channel). Gemm and MatMul both realize to it. */
+export interface QGemmAttrs extends RequantAttrs { readonly transB: number }
+/** TFLite's integer Add (ir/arith quantizedAdd): both centred inputs shifted left, rescaled, summed,
+ * rescaled to the output. */
+export interface QAddAttrs {
+  readonly leftShift: number;
+  readonly aMultiplier: number; readonly aShift: number; readonly aZeroPoint: number;
+  readonly bMultiplier: number; readonly bShift: number; readonly bZeroPoint: number;
+  readonly outMultiplier: number; readonly outShift: number;
+  readonly zeroPoint: number; readonly qmin: number; readonly qmax: number;
+}
+/** Average pooling on codes (ir/arith averagePoolCode); output has the input's scale and zero point. */
+export interface QAveragePoolAttrs extends PoolAttrs { readonly zeroPoint: number }
+export interface QGlobalAveragePoolAttrs { readonly zeroPoint: number }
+/** intB -> intB at another scale: requantize(q - inZeroPoint) (Concat inputs, float-island-free rescale). */
+export interface RequantizeAttrs extends RequantAttrs { readonly inZeroPoint: number }
+/** float32 -> intB: q = clamp(roundHalfEven(f32(x / scale)) + zeroPoint, qmin, qmax) (ir/arith quantizeF32). */
+export interface QuantizeAttrs { readonly scale: number; readonly zeroPoint: number; readonly qmin: number; readonly qmax: number }
+/** intB -> float32: scale·(q − zeroPoint). */
+export interface DequantizeAttrs { readonly scale: number; readonly zeroPoint: number }
+
 /** op name -> attribute type. The single source of truth for which ops exist. */
 export interface OpAttrs {
   Conv: ConvAttrs;
@@ -88,6 +128,15 @@ export interface OpAttrs {
   Dropout: DropoutAttrs;
   Constant: ConstantAttrs;
   ConstantOfShape: ConstantOfShapeAttrs;
+  Round: NoAttrs;
+  QConv: QConvAttrs;
+  QGemm: QGemmAttrs;
+  QAdd: QAddAttrs;
+  QAveragePool: QAveragePoolAttrs;
+  QGlobalAveragePool: QGlobalAveragePoolAttrs;
+  Requantize: RequantizeAttrs;
+  Quantize: QuantizeAttrs;
+  Dequantize: DequantizeAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -97,8 +146,14 @@ export const OP_NAMES: readonly OpName[] = [
   'DequantizeLinear', 'Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'Softmax', 'MaxPool', 'AveragePool',
   'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'LRN', 'Add', 'Sub', 'Mul', 'Div', 'Sum', 'Concat',
   'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Pad', 'Shape', 'Gather', 'Identity', 'Dropout',
-  'Constant', 'ConstantOfShape',
+  'Constant', 'ConstantOfShape', 'Round',
+  'QConv', 'QGemm', 'QAdd', 'QAveragePool', 'QGlobalAveragePool', 'Requantize', 'Quantize', 'Dequantize',
 ];
+
+/** tilec's own ops (never in an ONNX file); the importer rejects them by name. */
+export const TILEC_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'QConv', 'QGemm', 'QAdd', 'QAveragePool', 'QGlobalAveragePool', 'Requantize', 'Quantize', 'Dequantize',
+]);
 
 export const isOpName = (s: string): s is OpName => (OP_NAMES as readonly string[]).includes(s);
 
