@@ -202,3 +202,35 @@ function checkQuant(q: QuantParams, who: string, rank: number): void {
 }
 
 export const hex = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;
+
+/** int32 values as little-endian bytes (a bias constant). */
+export function int32Bytes(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(4 * values.length);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    invariant(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647, `int32 constant value ${v} is not an int32`);
+    view.setInt32(4 * i, v, true);
+  }
+  return out;
+}
+
+export interface RequantEntry {
+  readonly multiplier: number;
+  readonly shift: number;
+  readonly zeroPoint: number;
+}
+
+/** A requant table constant: one REQUANT_ENTRY_BYTES entry per output row (or one per tensor). */
+export function requantTableBytes(entries: readonly RequantEntry[]): Uint8Array {
+  const out = new Uint8Array(REQUANT_ENTRY_BYTES * entries.length);
+  const view = new DataView(out.buffer);
+  entries.forEach((e, i) => {
+    invariant(Number.isInteger(e.multiplier) && e.multiplier >= 0 && e.multiplier <= 2147483647, `requant multiplier ${e.multiplier} is outside 0..2^31-1`);
+    invariant(Number.isInteger(e.shift) && e.shift >= -31 && e.shift <= 30, `requant shift ${e.shift} is outside -31..30`);
+    view.setInt32(REQUANT_ENTRY_BYTES * i, e.multiplier, true);
+    view.setInt32(REQUANT_ENTRY_BYTES * i + 4, e.shift, true);
+    view.setInt32(REQUANT_ENTRY_BYTES * i + 8, e.zeroPoint, true);
+  });
+  return out;
+}

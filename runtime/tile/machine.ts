@@ -267,13 +267,17 @@ export class TileMachine {
         for (let j = 0; j < n; j++) sum[j] += av * spad[bRow + j]!;
       }
       const cRow = cBase + i * t;
-      for (let j = 0; j < n; j++) {
-        const v = (accumulate ? acc[cRow + j]! : 0) + sum[j]!;
-        if (this.faultOnOverflow && (v > INT32_MAX || v < INT32_MIN)) {
-          this.fault(`accumulator overflow: element (${i}, ${j}) of slot ${accSlot} would be ${v}, outside int32`);
-        }
-        acc[cRow + j] = v; // Int32Array stores wrap modulo 2^32, as the hardware does
-      }
+      if (!accumulate) acc.fill(0, cRow, cRow + n);
+      if (this.faultOnOverflow) this.checkOverflow(cRow, n, accSlot, i);
+      // Int32Array stores wrap modulo 2^32, as the hardware does.
+      for (let j = 0; j < n; j++) acc[cRow + j] += sum[j]!;
+    }
+  }
+
+  private checkOverflow(cRow: number, n: number, slot: number, i: number): void {
+    for (let j = 0; j < n; j++) {
+      const v = this.acc[cRow + j]! + this.rowSum[j]!;
+      if (v > INT32_MAX || v < INT32_MIN) this.fault(`accumulator overflow: element (${i}, ${j}) of slot ${slot} would be ${v}, outside int32`);
     }
   }
 

@@ -2,7 +2,7 @@
 // Shared by the tiler tests (test/backend) and the machine tests (test/runtime/tile).
 
 import { quantizeMultiplier, requantize } from '../../ir/arith.js';
-import { CodeBuilder, type TileProgram } from '../../backend/program.js';
+import { CodeBuilder, int32Bytes, requantTableBytes, type TileProgram } from '../../backend/program.js';
 import { REQUANT_ENTRY_BYTES } from '../../backend/isa.js';
 import type { LoopOrder, Target } from '../../backend/target.js';
 import { emitGemm, tileGemm, type GemmPlan, type GemmSpec, type Schedule } from '../../backend/tile-gemm.js';
@@ -83,12 +83,8 @@ export function buildGemm(c: GemmCase, target: Target, choice?: LoopOrder | Sche
   const view = new DataView(dram.buffer);
   for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) view.setInt8(aAddr + i * aStride + j, a[i * k + j]!);
   for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) view.setInt8(bAddr + i * bStride + j, b[i * n + j]!);
-  for (let i = 0; i < m; i++) view.setInt32(biasAddr + 4 * i, bias[i]!, true);
-  for (let e = 0; e < entries; e++) {
-    view.setInt32(tableAddr + e * 12, mult[e]!.multiplier, true);
-    view.setInt32(tableAddr + e * 12 + 4, mult[e]!.shift, true);
-    view.setInt32(tableAddr + e * 12 + 8, zp[e]!, true);
-  }
+  dram.set(int32Bytes(bias), biasAddr);
+  dram.set(requantTableBytes(mult.map((q, e) => ({ ...q, zeroPoint: zp[e]! }))), tableAddr);
 
   const spec: GemmSpec = {
     name: `gemm_${m}x${n}x${k}`, m, n, k,
