@@ -168,7 +168,7 @@ const CONSTANT_UNIT: Readonly<Record<ConstantKind, number>> = { bytes: 1, int8: 
  * and constant lies inside DRAM, names are unique, constant sizes match their kind. `where` names the file.
  */
 export function validateProgram(p: TileProgram, where: string): void {
-  validateTarget(p.target, `${where}`);
+  validateTarget(p.target, p.target.name, `${where}: target`);
   if (!Number.isInteger(p.dramBytes) || p.dramBytes < 0 || p.dramBytes > 0xffffffff) fail(`${where}: DRAM size ${p.dramBytes} must be an integer in 0..4294967295`);
   if (p.code.length % INSTRUCTION_BYTES !== 0) fail(`${where}: code is ${p.code.length} bytes, not a multiple of ${INSTRUCTION_BYTES}`);
   const names = new Set<string>();

@@ -147,9 +147,11 @@ export function parseTargetJson(text: string, source: string): Target {
   return targetFromJson(value, source, source.replace(/^.*[\\/]/, '').replace(/\.json$/i, ''));
 }
 
-/** Checks every field of a target; throws a TilecError naming the source and field. */
-export function validateTarget(t: Target, source: string = t.name): void {
-  const where = `target '${source}'`;
+/**
+ * Checks every field of a target; throws a TilecError naming the source and field.
+ * `where` replaces the default message prefix `target 'SOURCE'` (e.g. when the target is inside a program file).
+ */
+export function validateTarget(t: Target, source: string = t.name, where = `target '${source}'`): void {
   const int = (v: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): void => {
     if (v === undefined) fail(`${where}: ${field} is missing`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {

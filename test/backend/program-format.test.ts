@@ -137,3 +137,15 @@ describe('.tasm', () => {
     expect(err(() => assemble(header.replace('tile=4', 'tile=0'), 'p.tasm'))).toBe("target 'p.tasm:3': tile must be an integer between 1 and 4096, got 0");
   });
 });
+
+describe('program validation', () => {
+  it('names the file when its target is invalid', () => {
+    const p = sample();
+    expect(err(() => encodeTbin({ ...p, target: { ...p.target, tile: 0 } }))).toBe('tile program: target: tile must be an integer between 1 and 4096, got 0');
+    const bin = encodeTbin(p);
+    // TRGT payload: u16 name length (7), "default", then u32 tile at byte 16 + 8 + 2 + 7.
+    const bad = bin.slice();
+    new DataView(bad.buffer).setUint32(33, 0, true);
+    expect(err(() => decodeTbin(bad, 'x.tbin'))).toBe("tbin 'x.tbin': target: tile must be an integer between 1 and 4096, got 0");
+  });
+});
