@@ -12,7 +12,7 @@ import { sharedPath } from '../helpers/shared.js';
 const model = sharedPath('models/mnist-8/model.onnx');
 const data = sharedPath('data/mnist');
 describe.skipIf(!model || !data)('mnist-8 float accuracy', () => {
-  it('top-1 is 0.9891 (9891 of 10,000)', () => {
+  it('top-1 is 0.9891 (9891 of 10,000)', { timeout: 600_000 }, () => {
     const g = loadFloatModel(model!);
     const input = g.inputs[0]!;
     const ds = openDataset(`mnist:${data}`, { name: input, ...valueType(g, input) });
