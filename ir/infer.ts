@@ -12,6 +12,10 @@ import {
 } from './infer/layout.js';
 import { inferGemm, inferMatMul, inferMatMulInteger, inferQLinearMatMul } from './infer/linalg.js';
 import { inferDequantizeLinear, inferQuantizeLinear } from './infer/quant.js';
+import {
+  inferDequantize, inferQAdd, inferQAveragePool, inferQConv, inferQGemm, inferQGlobalAveragePool, inferQuantize,
+  inferRequantize, inferRound,
+} from './infer/realized.js';
 import { inferConv, inferConvInteger, inferGlobalPool, inferPool, inferQLinearConv } from './infer/window.js';
 
 export { NeedsConstantError, nodeLabel } from './infer/context.js';
@@ -67,6 +71,15 @@ const RULES: { readonly [O in OpName]: Rule<O> } = {
   Dropout: rule(3, inferDropout),
   Constant: rule(0, inferConstant),
   ConstantOfShape: rule(1, inferConstantOfShape),
+  Round: rule(1, inferRound),
+  QConv: rule(3, inferQConv),
+  QGemm: rule(3, inferQGemm),
+  QAdd: rule(2, inferQAdd),
+  QAveragePool: rule(1, inferQAveragePool),
+  QGlobalAveragePool: rule(1, inferQGlobalAveragePool),
+  Requantize: rule(1, inferRequantize),
+  Quantize: rule(1, inferQuantize),
+  Dequantize: rule(1, inferDequantize),
 };
 
 /**

@@ -1,7 +1,7 @@
 import type { DType } from '../dtype.js';
 import { windowGeometry } from '../geometry.js';
 import type { ValueType } from '../graph.js';
-import type { ConvAttrs, NodeOf } from '../ops.js';
+import type { ConvAttrs, NodeOf, PoolAttrs } from '../ops.js';
 import { sameShape, shapeStr } from '../tensor.js';
 import { FLOATS, type InferCtx, Q8, count, vt } from './context.js';
 import { checkQuantParam } from './quant.js';
@@ -13,7 +13,7 @@ import { checkQuantParam } from './quant.js';
  * Output shape [N, M, out...] of a convolution of X (input xi) by W (input wi), validating ranks,
  * channel counts against `group`, and kernel_shape against W.
  */
-function convShape(c: InferCtx, a: ConvAttrs, xi: number, wi: number): number[] {
+export function convShape(c: InferCtx, a: ConvAttrs, xi: number, wi: number): number[] {
   const x = c.input(xi, 'X'), w = c.input(wi, 'W');
   c.rank(x, xi, 'X', (r) => r >= 3, 'rank >= 3 (N x C x spatial...)');
   if (w.shape.length !== x.shape.length) c.fail(`weight has rank ${w.shape.length} (shape ${shapeStr(w.shape)}) but the input has rank ${x.shape.length} (shape ${shapeStr(x.shape)})`);
@@ -74,22 +74,36 @@ export function inferQLinearConv(n: NodeOf<'QLinearConv'>, c: InferCtx): ValueTy
   return [vt(yzp.dtype, shape)];
 }
 
-/** MaxPool and AveragePool; MaxPool's optional second output holds int64 flat indices. */
+/** Output shape [N, C, out...] of a pool over input 0 (rank >= 3), per the window attributes. */
+export function poolShape(c: InferCtx, a: PoolAttrs): number[] {
+  const x = c.input(0, 'X');
+  c.rank(x, 0, 'X', (r) => r >= 3, 'rank >= 3 (N x C x spatial...)');
+  const spatial = x.shape.slice(2);
+  if (a.kernel_shape.length !== spatial.length) c.fail(`kernel_shape ${shapeStr(a.kernel_shape)} has ${a.kernel_shape.length} dims but the input has ${spatial.length} spatial dims (shape ${shapeStr(x.shape)})`);
+  const geo = windowGeometry(spatial, a.kernel_shape, a, c.who);
+  return [x.shape[0]!, x.shape[1]!, ...geo.out];
+}
+
+/** MaxPool and AveragePool; MaxPool's optional second output holds int64 flat indices. MaxPool also
+ * runs on int8/uint8 codes (the maximum of codes is the code of the maximum). */
 export function inferPool(n: NodeOf<'MaxPool' | 'AveragePool'>, c: InferCtx): ValueType[] {
   const x = c.input(0, 'X');
   c.dtype(x, 0, 'X', n.op === 'MaxPool' ? [...FLOATS, ...Q8] : FLOATS);
-  c.rank(x, 0, 'X', (r) => r >= 3, 'rank >= 3 (N x C x spatial...)');
-  const spatial = x.shape.slice(2);
-  if (n.attrs.kernel_shape.length !== spatial.length) c.fail(`kernel_shape ${shapeStr(n.attrs.kernel_shape)} has ${n.attrs.kernel_shape.length} dims but the input has ${spatial.length} spatial dims (shape ${shapeStr(x.shape)})`);
-  const geo = windowGeometry(spatial, n.attrs.kernel_shape, n.attrs, c.who);
-  const shape = [x.shape[0]!, x.shape[1]!, ...geo.out];
+  const shape = poolShape(c, n.attrs);
   return n.op === 'MaxPool' ? [vt(x.dtype, shape), vt('int64', shape)] : [vt(x.dtype, shape)];
 }
 
-export function inferGlobalPool(_: NodeOf<'GlobalAveragePool' | 'GlobalMaxPool'>, c: InferCtx): ValueType[] {
+/** Output shape [N, C, 1, ...] of a global pool over input 0. */
+export function globalPoolShape(c: InferCtx): number[] {
   const x = c.input(0, 'X');
-  c.dtype(x, 0, 'X', FLOATS);
   c.rank(x, 0, 'X', (r) => r >= 3, 'rank >= 3 (N x C x spatial...)');
   if (count(x.shape.slice(2)) === 0) c.fail(`cannot pool over an empty spatial extent (shape ${shapeStr(x.shape)})`);
-  return [vt(x.dtype, [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)])];
+  return [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)];
+}
+
+/** GlobalMaxPool also runs on int8/uint8 codes; GlobalAveragePool is float (its integer form is QGlobalAveragePool). */
+export function inferGlobalPool(n: NodeOf<'GlobalAveragePool' | 'GlobalMaxPool'>, c: InferCtx): ValueType[] {
+  const x = c.input(0, 'X');
+  c.dtype(x, 0, 'X', n.op === 'GlobalMaxPool' ? [...FLOATS, ...Q8] : FLOATS);
+  return [vt(x.dtype, globalPoolShape(c))];
 }

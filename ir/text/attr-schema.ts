@@ -27,6 +27,8 @@ const pool = {
   ceil_mode: num, count_include_pad: num, storage_order: num,
 };
 const none = {};
+const nums: AttrSpec = { kind: 'numbers' };
+const requant = { multiplier: nums, shift: nums, zeroPoint: num, qmin: num, qmax: num };
 
 export const ATTR_SCHEMA: Schema = {
   Conv: conv,
@@ -67,6 +69,18 @@ export const ATTR_SCHEMA: Schema = {
   Dropout: { ratio: optNum },
   Constant: { value: { kind: 'tensor' } },
   ConstantOfShape: { value: { kind: 'tensor', optional: true } },
+  Round: none,
+  QConv: { ...conv, ...requant, padValue: num },
+  QGemm: { ...requant, transB: num },
+  QAdd: {
+    leftShift: num, aMultiplier: num, aShift: num, aZeroPoint: num, bMultiplier: num, bShift: num, bZeroPoint: num,
+    outMultiplier: num, outShift: num, zeroPoint: num, qmin: num, qmax: num,
+  },
+  QAveragePool: { ...pool, zeroPoint: num },
+  QGlobalAveragePool: { zeroPoint: num },
+  Requantize: { ...requant, inZeroPoint: num },
+  Quantize: { scale: num, zeroPoint: num, qmin: num, qmax: num },
+  Dequantize: { scale: num, zeroPoint: num },
 };
 
 export const attrSpecs = (op: OpName): Readonly<Record<string, AttrSpec>> => ATTR_SCHEMA[op] as Readonly<Record<string, AttrSpec>>;

@@ -38,11 +38,23 @@ import { Sub } from './Sub.js';
 import { Sum } from './Sum.js';
 import { Transpose } from './Transpose.js';
 import { Unsqueeze } from './Unsqueeze.js';
+import { Round } from './Round.js';
+import { Dequantize } from '../int/Dequantize.js';
+import { QAdd } from '../int/QAdd.js';
+import { QAveragePool } from '../int/QAveragePool.js';
+import { QConv } from '../int/QConv.js';
+import { QGemm } from '../int/QGemm.js';
+import { QGlobalAveragePool } from '../int/QGlobalAveragePool.js';
+import { Quantize } from '../int/Quantize.js';
+import { Requantize } from '../int/Requantize.js';
 
-// The float reference: every IR op dispatched to its kernel. `.exhaustive()` makes a new op in ir/ops.ts
-// a compile error here until it is handled.
+// The reference evaluator for float and integer ops: every IR op dispatched to its kernel, the ONNX ops
+// to the float reference kernels here and tilec's realized int8 ops (QConv, QGemm, ...) to the integer
+// kernels in runtime/int. So runGraph(realized graph, feeds, evaluateFloat) is the untiled integer golden
+// model, and the movement ops and MaxPool keep int8 codes as int8. `.exhaustive()` makes a new op in
+// ir/ops.ts a compile error here until it is handled.
 
-/** Runs one node on concrete inputs ('' inputs are undefined) with the float reference kernels. */
+/** Runs one node on concrete inputs ('' inputs are undefined) with the reference kernels (float and integer). */
 export const evaluateFloat: Evaluate = (node, inputs) =>
   match(node)
     .with({ op: 'Conv' }, (n) => Conv(n, inputs))
@@ -83,4 +95,13 @@ export const evaluateFloat: Evaluate = (node, inputs) =>
     .with({ op: 'GlobalMaxPool' }, (n) => GlobalMaxPool(n, inputs))
     .with({ op: 'BatchNormalization' }, (n) => BatchNormalization(n, inputs))
     .with({ op: 'LRN' }, (n) => LRN(n, inputs))
+    .with({ op: 'Round' }, (n) => Round(n, inputs))
+    .with({ op: 'QConv' }, (n) => QConv(n, inputs))
+    .with({ op: 'QGemm' }, (n) => QGemm(n, inputs))
+    .with({ op: 'QAdd' }, (n) => QAdd(n, inputs))
+    .with({ op: 'QAveragePool' }, (n) => QAveragePool(n, inputs))
+    .with({ op: 'QGlobalAveragePool' }, (n) => QGlobalAveragePool(n, inputs))
+    .with({ op: 'Requantize' }, (n) => Requantize(n, inputs))
+    .with({ op: 'Quantize' }, (n) => Quantize(n, inputs))
+    .with({ op: 'Dequantize' }, (n) => Dequantize(n, inputs))
     .exhaustive();

@@ -1,0 +1,26 @@
+import { type AddRescale, quantizedAdd } from '../../ir/arith.js';
+import { checkQAddAttrs } from '../../ir/infer/qattrs.js';
+import { numel } from '../../ir/tensor.js';
+import { broadcastBinary, broadcastShape } from '../float/broadcast.js';
+import { type Kernel, expectDtype, need, who } from '../float/kernel.js';
+import { badFor } from './common.js';
+
+/** QAdd: TFLite's integer Add (ir/arith quantizedAdd) per element, broadcasting like Add. */
+export const QAdd: Kernel<'QAdd'> = (node, inputs) => {
+  const w_ = who(node), t = node.attrs;
+  const a = need(node, inputs, 0, 'A'), b = need(node, inputs, 1, 'B');
+  expectDtype(node, a, 'input 0 (A)', ['int8']);
+  expectDtype(node, b, 'input 1 (B)', ['int8']);
+  checkQAddAttrs(badFor(w_), t);
+  const shape = broadcastShape(w_, [a.shape, b.shape]);
+  const p: AddRescale = {
+    leftShift: t.leftShift,
+    a: { multiplier: t.aMultiplier, shift: t.aShift },
+    b: { multiplier: t.bMultiplier, shift: t.bShift },
+    out: { multiplier: t.outMultiplier, shift: t.outShift },
+  };
+  const { aZeroPoint: za, bZeroPoint: zb, zeroPoint, qmin, qmax } = t;
+  const out = new Int8Array(numel(shape));
+  broadcastBinary(a, b, shape, out, (qa, qb) => quantizedAdd(qa, za, qb, zb, p, zeroPoint, qmin, qmax));
+  return [{ dtype: 'int8', shape, data: out }];
+};
