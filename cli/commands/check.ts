@@ -21,9 +21,9 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     .command('check')
     .summary('run ONNX backend-test directories through the float reference interpreter')
     .description(
-      'Runs each ONNX backend test (model.onnx + test_data_set_*/input_*.pb, output_*.pb) through import, the float\n'
-      + 'pipeline and the float reference interpreter, and compares every output with |got - expected| <= atol + rtol*|expected|\n'
-      + '(dtype and shape must match; NaN equals NaN). Input shapes come from the input .pb files.\n'
+      'Runs each ONNX backend test (model.onnx + test_data_set_*/input_*.pb, output_*.pb) through import, the float '
+      + 'pipeline and the float reference interpreter, and compares every output with |got - expected| <= atol + rtol*|expected| '
+      + '(dtype and shape must match; NaN equals NaN). Input shapes come from the input .pb files. '
       + 'A test is passed, failed, or unsupported (an op or attribute tilec does not implement; this does not fail the run).',
     )
     .argument('<DIR...>', 'a test directory, or a parent of many (searched two levels deep)')

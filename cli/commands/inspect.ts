@@ -16,8 +16,8 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
     .command('inspect')
     .summary('summarize a model: inputs/outputs, op counts, per-layer shapes, MACs and parameters')
     .description(
-      `Summarizes an ONNX model ${AFTER}:\n`
-      + 'graph inputs and outputs with shapes, op counts, and a per-layer table (output shape, MACs, parameters).\n'
+      `Summarizes an ONNX model ${AFTER}: `
+      + 'graph inputs and outputs with shapes, op counts, and a per-layer table (output shape, MACs, parameters). '
       + 'MACs: Conv = N*M*prod(out spatial)*(C/group)*prod(kernel); Gemm = M*N*K; MatMul = M*N*K per broadcast batch.',
     )
     .argument('<FILE>', 'MODEL.onnx (tile programs, PROGRAM.tbin, come with `tilec compile`)')
