@@ -31,7 +31,21 @@ const imported = stageWithout('imported', undefined, [], 'any op the IR can hold
  */
 const float = stageWithout('float', imported, ['Identity', 'Dropout', 'Constant'], 'cleaned-up float graph: no Identity, Dropout or Constant nodes');
 
-export const STAGES = { imported, float } as const satisfies Record<string, Stage>;
+/** The ops with float (or ONNX-quantized) arithmetic that realization replaces by tilec's integer ops. */
+export const REALIZED_AWAY: readonly OpName[] = [
+  'Conv', 'Gemm', 'MatMul', 'ConvInteger', 'QLinearConv', 'MatMulInteger', 'QLinearMatMul', 'QuantizeLinear', 'DequantizeLinear',
+];
+
+/**
+ * After realization (the int8 graph): every GEMM-like layer is a QConv/QGemm on int8 codes and every
+ * (de)quantization a tilec Quantize/Dequantize, so no float GEMM and no ONNX quantization op remains.
+ * The other ops stay allowed: float islands (Dequantize -> op -> Quantize) and int8 movement ops.
+ */
+const quantized = stageWithout('quantized', imported, REALIZED_AWAY,
+  'realized int8 graph: every Conv/Gemm/MatMul is a QConv/QGemm on int8 codes and every (de)quantization a tilec Quantize/Dequantize, '
+  + 'so no float GEMM (Conv, Gemm, MatMul) and no ONNX quantization op (ConvInteger, QLinearConv, MatMulInteger, QLinearMatMul, QuantizeLinear, DequantizeLinear) remains');
+
+export const STAGES = { imported, float, quantized } as const satisfies Record<string, Stage>;
 
 /** Throws a TilecError naming the first node whose op the stage does not allow. */
 export function checkStage(g: Graph, stage: Stage): void {

@@ -4,6 +4,7 @@ import type { Graph, QuantParams, ValueType } from './graph.js';
 import { NeedsConstantError, inferNode, nodeLabel } from './infer.js';
 import { isOpName } from './ops.js';
 import { numel, sameShape, shapeStr } from './tensor.js';
+import { checkRealizedQuant } from './verify-quant.js';
 
 // The IR's structural invariants, checked after import and after every pass. Each failure names the
 // graph, the node and the value at fault.
@@ -16,7 +17,9 @@ const BITS_OF: Partial<Record<DType, number>> = { int8: 8, uint8: 8, int16: 16, 
 /**
  * Throws a TilecError on the first defect: SSA violations (a value defined twice or used before it
  * is defined), duplicate node names, untyped values, initializers that disagree with their types,
- * undefined graph outputs, recorded types that inference contradicts, and malformed quant params.
+ * undefined graph outputs, recorded types that inference contradicts, malformed quant params, and
+ * int8 values of tilec's integer ops without quant params or with params their attributes contradict
+ * (ir/verify-quant.ts).
  */
 export function verifyGraph(g: Graph): void {
   const where = `graph '${g.name}'`;
@@ -67,6 +70,8 @@ export function verifyGraph(g: Graph): void {
     if (t.shape.some((d) => !(Number.isInteger(d) && d >= 0))) fail(`${where}: value '${name}' has an invalid shape ${shapeStr(t.shape)}`);
     if (t.quant) checkQuant(`${where}: value '${name}' (${typeString(t)})`, t, t.quant);
   }
+  // Needs every node's values defined and every quant well formed, hence a second walk.
+  for (const node of g.nodes) checkRealizedQuant(g, node, nodeLabel(node));
 }
 
 /** Recomputes a node's output types (constants: initializers only) and compares dtype and shape. */
