@@ -1,0 +1,172 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { type Target, parseTargetJson, presetTarget, withTile, TARGET_PRESETS } from '../backend/target.js';
+import { fail } from '../ir/errors.js';
+import { type InputShapes, collectInputShape } from './options.js';
+
+// The options `compile` and `verify` share (cli-contract.md, "Options (shared by compile and verify)").
+// Commander only collects the raw strings; resolveCompileOptions() validates all of them in one place and
+// throws a TilecError whose message is the whole `error:` line, e.g. `--tile must be an integer >= 1, got 0`.
+
+export const CALIB_METHODS = ['seed', 'minmax', 'percentile', 'mse', 'entropy'] as const;
+export type CalibMethodName = (typeof CALIB_METHODS)[number];
+
+export const UNSIGNED_MAPPINGS = ['seed', 'full'] as const;
+export type UnsignedMappingName = (typeof UNSIGNED_MAPPINGS)[number];
+
+/** Calibration data when --calib is absent: 8 seeded uniform samples (stderr says so). */
+export const DEFAULT_CALIB = 'random:8:0';
+export const DEFAULT_OUT_DIR = './out';
+
+/** x' = (x·scale − mean) / std, applied to every sample of --calib and --data. */
+export interface Preprocess { readonly scale: number; readonly mean: number; readonly std: number }
+export const IDENTITY_PREPROCESS: Preprocess = { scale: 1, mean: 0, std: 1 };
+
+/** Validated compile settings: what the session needs, nothing left to parse. */
+export interface CompileSettings {
+  readonly target: Target;
+  /** How the target was given: a preset name or the .json path. */
+  readonly targetSource: string;
+  readonly bits: number;
+  readonly calib: string;
+  /** True when --calib was not given and DEFAULT_CALIB is used. */
+  readonly calibDefaulted: boolean;
+  readonly calibMethod: CalibMethodName;
+  /** Calibration batches to use (undefined: all the calibration data). */
+  readonly calibBatches?: number;
+  /** Samples per calibration batch (undefined: the calibration's default). */
+  readonly batch?: number;
+  readonly perChannel: boolean;
+  readonly inputShapes?: InputShapes;
+  readonly preprocess: Preprocess;
+  readonly printIrAfter?: string;
+  readonly timePasses: boolean;
+  readonly emitOnnx: boolean;
+  readonly unsignedMapping: UnsignedMappingName;
+  readonly outDir: string;
+  /** True when -o was given (verify writes files only then). */
+  readonly outDirGiven: boolean;
+}
+
+/** The raw option strings commander collects (camelCase of the flags). */
+export interface RawCompileOptions {
+  target?: string;
+  tile?: string;
+  bits?: string;
+  calib?: string;
+  calibMethod?: string;
+  calibBatches?: string;
+  batch?: string;
+  perChannel?: boolean;
+  inputShape?: InputShapes;
+  scale?: string;
+  mean?: string;
+  std?: string;
+  printIrAfter?: string;
+  timePasses?: boolean;
+  emitOnnx?: boolean;
+  unsignedMapping?: string;
+  output?: string;
+}
+
+/** Adds the shared options to a command (values stay strings until resolveCompileOptions). */
+export function addCompileOptions(cmd: Command): Command {
+  return cmd
+    .option('--target <NAME|FILE.json>', `accelerator description: a preset (${[...TARGET_PRESETS.keys()].join(', ')}) or a target .json file`, 'default')
+    .option('--tile <T>', "override the target's tile size t (an integer >= 1)")
+    .option('--bits <B>', 'quantization bit width, 2..8', '8')
+    .option('--calib <SPEC>', `calibration data (mnist:DIR, npy:DIR, pb:DIR, random:N[:SEED]); default ${DEFAULT_CALIB}`)
+    .option('--calib-method <METHOD>', `activation range method: ${CALIB_METHODS.join('|')}`, 'seed')
+    .option('--calib-batches <N>', 'use only the first N calibration batches (default: all the data)')
+    .option('--batch <N>', 'samples per calibration batch (the seed method takes alpha from the first batch)')
+    .option('--per-channel', 'per-output-channel weight scales')
+    .option('--input-shape <NAME=D0,D1,...>', 'fix the shape of a graph input with symbolic or dynamic dims (repeatable)', collectInputShape)
+    .option('--scale <K>', "input preprocessing x' = (x*K - M)/S: K", '1')
+    .option('--mean <M>', 'input preprocessing: M', '0')
+    .option('--std <S>', 'input preprocessing: S (nonzero)', '1')
+    .option('--print-ir-after <PASS|all>', 'print the textual IR after that pass (or every pass) to stderr')
+    .option('--time-passes', 'print how long each pass took to stderr')
+    .option('--emit-onnx', 'also write NAME.qdq.onnx, the quantized graph as a standard QDQ ONNX model')
+    .option('--unsigned-mapping <seed|full>', "codes of non-negative tensors: 'seed' (the seed's always_pos offset) or 'full' (the whole range)", 'seed')
+    .option('-o, --output <DIR>', `output directory (default ${DEFAULT_OUT_DIR})`);
+}
+
+const isIntText = (t: string): boolean => /^[+-]?[0-9]+$/.test(t.trim());
+
+export function integerOption(flag: string, text: string | undefined, min: number, max?: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  const ok = isIntText(text) && Number.isSafeInteger(v) && v >= min && (max === undefined || v <= max);
+  if (!ok) fail(max === undefined ? `${flag} must be an integer >= ${min}, got ${text}` : `${flag} must be an integer between ${min} and ${max}, got ${text}`);
+  return v;
+}
+
+function numberOption(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) fail(`${flag} must be a finite number, got ${text}`);
+  return v;
+}
+
+function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) fail(`${flag} must be one of ${allowed.join(', ')}, got '${text}'`);
+  return text as T;
+}
+
+/** A preset name, or a path to a target .json file. */
+export function loadTarget(spec: string): Target {
+  if (TARGET_PRESETS.has(spec)) return presetTarget(spec);
+  if (!existsSync(spec)) {
+    if (spec.toLowerCase().endsWith('.json') || spec.includes('/') || spec.includes(path.sep)) fail(`--target '${spec}': no such file`);
+    return presetTarget(spec); // an unknown preset: the error lists the presets
+  }
+  if (statSync(spec).isDirectory()) fail(`--target '${spec}' is a directory, expected a target .json file`);
+  return parseTargetJson(readFileSync(spec, 'utf8'), spec);
+}
+
+/**
+ * Validates every shared option. `passNames` are the passes --print-ir-after may name (besides 'all').
+ * Throws a TilecError (exit 2, one `error:` line) naming the option and the offending value.
+ */
+export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonly string[]): CompileSettings {
+  const tile = integerOption('--tile', raw.tile, 1);
+  const bits = integerOption('--bits', raw.bits ?? '8', 2, 8)!;
+  const calibBatches = integerOption('--calib-batches', raw.calibBatches, 1);
+  const batch = integerOption('--batch', raw.batch, 1);
+  const calibMethod = oneOf('--calib-method', raw.calibMethod, CALIB_METHODS, 'seed');
+  const unsignedMapping = oneOf('--unsigned-mapping', raw.unsignedMapping, UNSIGNED_MAPPINGS, 'seed');
+  const preprocess = {
+    scale: numberOption('--scale', raw.scale, 1),
+    mean: numberOption('--mean', raw.mean, 0),
+    std: numberOption('--std', raw.std, 1),
+  };
+  if (preprocess.std === 0) fail('--std must be nonzero, got 0');
+  if (raw.printIrAfter !== undefined && raw.printIrAfter !== 'all' && !passNames.includes(raw.printIrAfter)) {
+    fail(`--print-ir-after: no pass named '${raw.printIrAfter}' (passes: ${passNames.join(', ')}, or all)`);
+  }
+  if (raw.calib !== undefined && raw.calib.trim() === '') fail('--calib must be a data spec (mnist:DIR, npy:DIR, pb:DIR, random:N[:SEED]), got an empty string');
+  if (raw.output !== undefined && raw.output.trim() === '') fail('-o must name a directory, got an empty string');
+  const targetSource = raw.target ?? 'default';
+  const base = loadTarget(targetSource);
+  return {
+    target: tile === undefined ? base : withTile(base, tile),
+    targetSource,
+    bits,
+    calib: raw.calib ?? DEFAULT_CALIB,
+    calibDefaulted: raw.calib === undefined,
+    calibMethod,
+    calibBatches,
+    batch,
+    perChannel: raw.perChannel === true,
+    inputShapes: raw.inputShape,
+    preprocess,
+    printIrAfter: raw.printIrAfter,
+    timePasses: raw.timePasses === true,
+    emitOnnx: raw.emitOnnx === true,
+    unsignedMapping,
+    outDir: raw.output ?? DEFAULT_OUT_DIR,
+    outDirGiven: raw.output !== undefined,
+  };
+}
