@@ -18,6 +18,8 @@ export interface FloatModelOptions {
   readonly warn?: (message: string) => void;
   /** `--print-ir-after PASS|all`, printed through `print`. */
   readonly printIrAfter?: string;
+  /** `--time-passes`: one timing line per pass through `print`. */
+  readonly timePasses?: boolean;
   readonly print?: (text: string) => void;
 }
 
@@ -27,5 +29,5 @@ export function loadFloatModel(file: string, opts: FloatModelOptions = {}): Grap
   if (statSync(file).isDirectory()) fail(`'${file}' is a directory, expected an ONNX model file`);
   // The importer rejects --input-shape names that are not model inputs.
   const imported = loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn });
-  return runPasses(imported, FLOAT_PIPELINE, { evaluate: evaluateFloat, options: {} }, { printIrAfter: opts.printIrAfter, print: opts.print }).graph;
+  return runPasses(imported, FLOAT_PIPELINE, { evaluate: evaluateFloat, options: {} }, { printIrAfter: opts.printIrAfter, timePasses: opts.timePasses, print: opts.print }).graph;
 }

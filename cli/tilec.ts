@@ -4,8 +4,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './commands/check.js';
+import { registerCompile } from './commands/compile.js';
 import type { CommandContext } from './commands/context.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT, type Io, describeFailure, oneLine, processIo } from './io.js';
 
 // The tilec command line. This file only wires commands together and turns every outcome into the
@@ -59,6 +61,8 @@ export function buildProgram(ctx: CommandContext): Command {
     .addHelpText('after', EXIT_HELP);
   registerCheck(program, ctx);
   registerInspect(program, ctx);
+  registerCompile(program, ctx);
+  registerVerify(program, ctx);
   return program;
 }
 
