@@ -21,7 +21,7 @@ const dropQuant = (g: Graph, name: string): Graph => {
 };
 const patchNode = (g: Graph, name: string, f: (n: Node) => Node): Graph => ({ ...g, nodes: g.nodes.map((n) => (n.name === name ? f(n) : n)) });
 const attrs = (g: Graph, name: string, over: Record<string, unknown>): Graph => patchNode(g, name, (n) => ({ ...n, attrs: { ...n.attrs, ...over } }) as Node);
-const rejects = (g: Graph, message: string): void => {
+const rejects = (g: Graph, message: string | RegExp): void => {
   expect(() => verifyGraph(g)).toThrow(TilecError);
   expect(() => verifyGraph(g)).toThrow(message);
 };
