@@ -5,7 +5,9 @@ import { parseGraph } from '../../ir/parse.js';
 import { printGraph } from '../../ir/print.js';
 import { scalar, tensor } from '../../ir/tensor.js';
 import { verifyGraph } from '../../ir/verify.js';
+import type { QuantParams } from '../../ir/graph.js';
 import { T, graph, i64, mk } from './build.js';
+import { withQuants } from './quant-ops-fixture.js';
 
 // One valid graph that uses every op of the IR: inference types it, the verifier accepts it, and the
 // text form round-trips it. Adding an op to ir/ops.ts without an example here fails the first test.
@@ -13,7 +15,11 @@ import { T, graph, i64, mk } from './build.js';
 const conv = { group: 1, auto_pad: 'NOTSET' as const };
 const pool = { kernel_shape: [2, 2], auto_pad: 'NOTSET' as const, ceil_mode: 0, count_include_pad: 0, storage_order: 0 };
 
-const g = graph({
+const rq8 = { zeroPoint: 0, qmin: -128, qmax: 127 };
+const requant = { multiplier: [1073741824], shift: [0], ...rq8 };
+const act = (scale: number): QuantParams => ({ scale: [scale], zeroPoint: [0], bits: 8 });
+
+const g = withQuants(graph({
   name: 'every op',
   inputs: { x: T('float32', 1, 2, 6, 6) },
   initializers: {
@@ -21,6 +27,7 @@ const g = graph({
     s: scalar('float32', 0.05), zu: scalar('uint8', 128), zi: scalar('int8', 0), wq: tensor('int8', [3, 2, 1, 1]),
     bq: tensor('int32', [3]), shape: i64(1, -1), axes: i64(-1), pads: i64(0, 0, 1, 1, 0, 0, 1, 1), shp: i64(2, 2),
     idx: i64(0, 2), m: tensor('float32', [4, 3]), mq: tensor('uint8', [4, 3]), lo: scalar('float32', 0), hi: scalar('float32', 6),
+    wg: tensor('int8', [3, 2]),
   },
   nodes: [
     mk('Identity', ['x'], {}, ['x1'], 'identity'),
@@ -62,8 +69,25 @@ const g = graph({
     mk('Transpose', ['mq'], {}, ['mqt'], 'transpose_q'),
     mk('QLinearMatMul', ['mq', 's', 'zu', 'mqt', 's', 'zu', 's', 'zi'], {}, ['qmm'], 'qlinearmatmul'),
     mk('MatMulInteger', ['mq', 'mqt', 'zu', 'zu'], {}, ['mmi'], 'matmulinteger'),
+    // tilec's realized int8 ops (their values carry quant params, set below).
+    mk('Round', ['x'], {}, ['xr'], 'round'),
+    mk('Quantize', ['xr'], { scale: 0.05, ...rq8 }, ['x8'], 'q_quantize'),
+    mk('QConv', ['x8', 'wq', 'bq'], { ...conv, ...requant, padValue: 0 }, ['qconv'], 'qconv'),
+    mk('QAveragePool', ['qconv'], { ...pool, zeroPoint: 0 }, ['qap'], 'qavgpool'),
+    mk('QGlobalAveragePool', ['qconv'], { zeroPoint: 0 }, ['qgap'], 'qgap'),
+    mk('Flatten', ['qgap'], { axis: 1 }, ['qflat'], 'flatten_q'),
+    mk('QGemm', ['qflat', 'wg'], { ...requant, transB: 0 }, ['qg'], 'qgemm'),
+    mk('QAdd', ['qg', 'qg'], {
+      leftShift: 20, aMultiplier: 1073741824, aShift: 0, aZeroPoint: 0, bMultiplier: 1073741824, bShift: 0, bZeroPoint: 0,
+      outMultiplier: 1073741824, outShift: -20, ...rq8,
+    }, ['qadd'], 'qadd'),
+    mk('Requantize', ['qadd'], { ...requant, inZeroPoint: 0 }, ['rq'], 'requantize'),
+    mk('Dequantize', ['rq'], { scale: 0.8, zeroPoint: 0 }, ['dq8'], 'q_dequantize'),
   ],
-  outputs: ['cat', 'g', 'k', 'cos', 'dq', 'ci', 'qmm', 'mmi', 'mask', 'mpi'],
+  outputs: ['cat', 'g', 'k', 'cos', 'dq', 'ci', 'qmm', 'mmi', 'mask', 'mpi', 'qap', 'dq8'],
+}), {
+  x8: act(0.05), qconv: act(0.1), qap: act(0.1), qgap: act(0.1), qflat: act(0.1), qg: act(0.2), qadd: act(0.4), rq: act(0.8),
+  wq: { scale: [0.01], zeroPoint: [0], bits: 8 }, bq: { scale: [0.0005], zeroPoint: [0], bits: 32 }, wg: { scale: [0.02], zeroPoint: [0], bits: 8 },
 });
 
 describe('a graph with every op', () => {
@@ -89,6 +113,10 @@ describe('a graph with every op', () => {
     expect(t('qmm')).toEqual(T('int8', 4, 4));
     expect(t('mmi')).toEqual(T('int32', 4, 4));
     expect(t('mask')).toEqual(T('bool', 1, 2, 6, 6));
+    expect(t('qconv')).toEqual({ ...T('int8', 1, 3, 6, 6), quant: act(0.1) });
+    expect(t('qap')).toEqual({ ...T('int8', 1, 3, 5, 5), quant: act(0.1) });
+    expect(t('qg')).toEqual({ ...T('int8', 1, 2), quant: act(0.2) });
+    expect(t('dq8')).toEqual(T('float32', 1, 2));
   });
   it('verifies and round-trips through text', () => {
     verifyGraph(g);
