@@ -4,12 +4,12 @@ import type { Graph, QuantParams, ValueType } from './graph.js';
 import type { Node, NodeOf, RequantAttrs } from './ops.js';
 import { shapeStr } from './tensor.js';
 
-// Stage-independent checks of the realized int8 graph (conventions: the doc comments of the integer ops in
-// ir/ops.ts and docs/arithmetic.md sections 6-11): tilec's integer ops read and write int8 codes that carry their quant params, weights are
-// symmetric int8 initializers, biases int32 initializers at bits 32, and the attributes of each op agree with
-// the quant params of the values it connects (zero points, clamp range, Quantize/Dequantize scales). Int8
-// movement ops (MaxPool, Reshape, Concat...) keep their input's quant params unchanged. Run after the
-// per-value checks, so every quant seen here is already well formed.
+// Stage-independent checks of the realized int8 graph, whose conventions are written in the doc comments
+// of the integer ops (ir/ops.ts) and docs/arithmetic.md sections 6-11: tilec's integer ops read and write int8
+// codes that carry their quant params, weights are symmetric int8 initializers, biases int32 initializers at
+// bits 32, and the attributes of each op agree with the quant params of the values it connects (zero points,
+// clamp range, Quantize/Dequantize scales). Int8 movement ops (MaxPool, Reshape, Concat...) keep their input's
+// quant params unchanged. Run after the per-value checks, so every quant seen here is already well formed.
 
 type Who = string;
 
