@@ -164,6 +164,9 @@ const NORMALIZE: { readonly [O in OpName]: Normalizer<O> } = {
   Requantize: notOnnx,
   Quantize: notOnnx,
   Dequantize: notOnnx,
+  Im2Col: notOnnx,
+  TileGemm: notOnnx,
+  Lift: notOnnx,
 };
 
 /** The typed attrs of a node of op `op`; fails on missing required and unknown attributes. */

@@ -17,6 +17,7 @@ import {
   inferRequantize, inferRound,
 } from './infer/realized.js';
 import { inferConv, inferConvInteger, inferGlobalPool, inferPool, inferQLinearConv } from './infer/window.js';
+import { inferIm2Col, inferLift, inferTileGemm } from './infer/lowered.js';
 
 export { NeedsConstantError, nodeLabel } from './infer/context.js';
 
@@ -80,6 +81,9 @@ const RULES: { readonly [O in OpName]: Rule<O> } = {
   Requantize: rule(1, inferRequantize),
   Quantize: rule(1, inferQuantize),
   Dequantize: rule(1, inferDequantize),
+  Im2Col: rule(1, inferIm2Col),
+  TileGemm: rule(3, inferTileGemm),
+  Lift: rule(Infinity, inferLift),
 };
 
 /**

@@ -88,6 +88,43 @@ export interface QuantizeAttrs { readonly scale: number; readonly zeroPoint: num
 /** intB -> float32: scale·(q − zeroPoint). */
 export interface DequantizeAttrs { readonly scale: number; readonly zeroPoint: number }
 
+// ---- The lowered stage (passes/lower, docs/lowering.md): every QConv/QGemm became a TileGemm, the
+// accelerator's GEMM in the seed's layout (output channels are rows), fed by Im2Col and read back by Lift.
+// Tiling stays the backend's job: these ops hold whole matrices, never tiles.
+
+/**
+ * Im2Col (the seed's inputs_lowering, generalised): x int8 [N, C, spatial...] -> int8 [channels·Πkernel, N·Πout].
+ * Row c·Πkernel + t holds input channel channelStart + c at kernel tap t (taps row-major: i·kw + j in 2-D);
+ * column n·Πout + p holds batch n at output position p (row-major: oh·OW + ow). A tap outside the input
+ * reads padValue (the input zero point). The geometry is resolved: explicit pads [begin..., end...], no auto_pad
+ * (ir/im2col.ts im2colGeometry is the one definition).
+ */
+export interface Im2ColAttrs {
+  readonly kernel_shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly pads: readonly number[];
+  readonly dilations: readonly number[];
+  readonly padValue: number;
+  /** The channel range [channelStart, channelStart + channels) of x this matrix covers (one conv group). */
+  readonly channelStart: number;
+  readonly channels: number;
+}
+/**
+ * TileGemm(a:int8 [M,K] const, b, bias:int32 [M] optional): C[m, j] = requantize(bias[m] + Σ_k a[m,k]·B[k,j]) with
+ * the (multiplier, shift) of row m (or the single pair), + zeroPoint, clamped to [qmin, qmax] -> int8 [M, N].
+ * The accumulator starts at the bias (the tile machine PRELOADs it) and the lowering proved that no partial
+ * sum, in any order, leaves int32. gather 'none': b is the int8 [K, N] matrix B. gather 'im2col' (implicit
+ * im2col): b is the conv input X [N, C, spatial...] and B = Im2Col(X) with the Im2Col attributes given here;
+ * the backend gathers patches while loading tiles and no matrix is materialised. With gather 'none' those
+ * attributes are absent.
+ */
+export interface TileGemmAttrs extends RequantAttrs, Partial<Im2ColAttrs> { readonly gather: 'none' | 'im2col' }
+/**
+ * Lift (the seed's outputs_lifting): int8 [M_g, N·Πspatial] per input -> int8 [N, ΣM_g, spatial...]; the inputs
+ * (one GEMM output per conv group) are stacked along the channels in order. out[n, m, p] = in[m, n·Πspatial + p].
+ */
+export interface LiftAttrs { readonly spatial: readonly number[] }
+
 /** op name -> attribute type. The single source of truth for which ops exist. */
 export interface OpAttrs {
   Conv: ConvAttrs;
@@ -137,6 +174,9 @@ export interface OpAttrs {
   Requantize: RequantizeAttrs;
   Quantize: QuantizeAttrs;
   Dequantize: DequantizeAttrs;
+  Im2Col: Im2ColAttrs;
+  TileGemm: TileGemmAttrs;
+  Lift: LiftAttrs;
 }
 
 export type OpName = keyof OpAttrs;
@@ -148,11 +188,13 @@ export const OP_NAMES: readonly OpName[] = [
   'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Pad', 'Shape', 'Gather', 'Identity', 'Dropout',
   'Constant', 'ConstantOfShape', 'Round',
   'QConv', 'QGemm', 'QAdd', 'QAveragePool', 'QGlobalAveragePool', 'Requantize', 'Quantize', 'Dequantize',
+  'Im2Col', 'TileGemm', 'Lift',
 ];
 
 /** tilec's own ops (never in an ONNX file); the importer rejects them by name. */
 export const TILEC_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'QConv', 'QGemm', 'QAdd', 'QAveragePool', 'QGlobalAveragePool', 'Requantize', 'Quantize', 'Dequantize',
+  'Im2Col', 'TileGemm', 'Lift',
 ]);
 
 export const isOpName = (s: string): s is OpName => (OP_NAMES as readonly string[]).includes(s);

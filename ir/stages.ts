@@ -45,7 +45,14 @@ const quantized = stageWithout('quantized', imported, REALIZED_AWAY,
   'realized int8 graph: every Conv/Gemm/MatMul is a QConv/QGemm on int8 codes and every (de)quantization a tilec Quantize/Dequantize, '
   + 'so no float GEMM (Conv, Gemm, MatMul) and no ONNX quantization op (ConvInteger, QLinearConv, MatMulInteger, QLinearMatMul, QuantizeLinear, DequantizeLinear) remains');
 
-export const STAGES = { imported, float, quantized } as const satisfies Record<string, Stage>;
+/**
+ * After conv lowering (passes/lower): every QConv/QGemm is a TileGemm, the accelerator's GEMM with output
+ * channels as rows, fed by Im2Col (or gathering implicitly) and read back by Lift or Transpose.
+ */
+const lowered = stageWithout('lowered', quantized, ['QConv', 'QGemm'],
+  'lowered int8 graph: every QConv/QGemm is a TileGemm (with Im2Col, Lift, Transpose around it), so no QConv, QGemm or float Conv/Gemm/MatMul remains');
+
+export const STAGES = { imported, float, quantized, lowered } as const satisfies Record<string, Stage>;
 
 /** Throws a TilecError naming the first node whose op the stage does not allow. */
 export function checkStage(g: Graph, stage: Stage): void {

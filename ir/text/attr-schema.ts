@@ -29,6 +29,9 @@ const pool = {
 const none = {};
 const nums: AttrSpec = { kind: 'numbers' };
 const requant = { multiplier: nums, shift: nums, zeroPoint: num, qmin: num, qmax: num };
+const im2col = { kernel_shape: nums, strides: nums, pads: nums, dilations: nums, padValue: num, channelStart: num, channels: num };
+/** TileGemm carries the Im2Col attributes only when it gathers (implicit im2col). */
+const optionalIm2col = Object.fromEntries(Object.entries(im2col).map(([k, s]) => [k, { ...s, optional: true }])) as { readonly [K in keyof typeof im2col]: AttrSpec };
 
 export const ATTR_SCHEMA: Schema = {
   Conv: conv,
@@ -81,6 +84,9 @@ export const ATTR_SCHEMA: Schema = {
   Requantize: { ...requant, inZeroPoint: num },
   Quantize: { scale: num, zeroPoint: num, qmin: num, qmax: num },
   Dequantize: { scale: num, zeroPoint: num },
+  Im2Col: im2col,
+  TileGemm: { ...requant, gather: { kind: 'string', oneOf: ['none', 'im2col'] }, ...optionalIm2col },
+  Lift: { spatial: nums },
 };
 
 export const attrSpecs = (op: OpName): Readonly<Record<string, AttrSpec>> => ATTR_SCHEMA[op] as Readonly<Record<string, AttrSpec>>;

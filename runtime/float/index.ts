@@ -47,6 +47,9 @@ import { QGemm } from '../int/QGemm.js';
 import { QGlobalAveragePool } from '../int/QGlobalAveragePool.js';
 import { Quantize } from '../int/Quantize.js';
 import { Requantize } from '../int/Requantize.js';
+import { Im2Col } from '../int/Im2Col.js';
+import { Lift } from '../int/Lift.js';
+import { TileGemm } from '../int/TileGemm.js';
 
 // The reference evaluator for float and integer ops: every IR op dispatched to its kernel, the ONNX ops
 // to the float reference kernels here and tilec's realized int8 ops (QConv, QGemm, ...) to the integer
@@ -104,4 +107,7 @@ export const evaluateFloat: Evaluate = (node, inputs) =>
     .with({ op: 'Requantize' }, (n) => Requantize(n, inputs))
     .with({ op: 'Quantize' }, (n) => Quantize(n, inputs))
     .with({ op: 'Dequantize' }, (n) => Dequantize(n, inputs))
+    .with({ op: 'Im2Col' }, (n) => Im2Col(n, inputs))
+    .with({ op: 'TileGemm' }, (n) => TileGemm(n, inputs))
+    .with({ op: 'Lift' }, (n) => Lift(n, inputs))
     .exhaustive();

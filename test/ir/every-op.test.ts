@@ -18,6 +18,7 @@ const pool = { kernel_shape: [2, 2], auto_pad: 'NOTSET' as const, ceil_mode: 0, 
 const rq8 = { zeroPoint: 0, qmin: -128, qmax: 127 };
 const requant = { multiplier: [1073741824], shift: [0], ...rq8 };
 const act = (scale: number): QuantParams => ({ scale: [scale], zeroPoint: [0], bits: 8 });
+const im2col = { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], padValue: 0, channelStart: 0, channels: 2 };
 
 const g = withQuants(graph({
   name: 'every op',
@@ -83,9 +84,15 @@ const g = withQuants(graph({
     }, ['qadd'], 'qadd'),
     mk('Requantize', ['qadd'], { ...requant, inZeroPoint: 0 }, ['rq'], 'requantize'),
     mk('Dequantize', ['rq'], { scale: 0.8, zeroPoint: 0 }, ['dq8'], 'q_dequantize'),
+    // the lowered stage's ops (passes/lower): a 1x1 conv as explicit and as gathering (implicit im2col) GEMM
+    mk('Im2Col', ['x8'], im2col, ['cols'], 'im2col'),
+    mk('TileGemm', ['wg', 'cols'], { ...requant, gather: 'none' }, ['tg'], 'tilegemm'),
+    mk('TileGemm', ['wg', 'x8'], { ...requant, gather: 'im2col', ...im2col }, ['tgi'], 'tilegemm_gather'),
+    mk('Lift', ['tg', 'tgi'], { spatial: [6, 6] }, ['lift'], 'lift'),
   ],
-  outputs: ['cat', 'g', 'k', 'cos', 'dq', 'ci', 'qmm', 'mmi', 'mask', 'mpi', 'qap', 'dq8'],
+  outputs: ['cat', 'g', 'k', 'cos', 'dq', 'ci', 'qmm', 'mmi', 'mask', 'mpi', 'qap', 'dq8', 'lift'],
 }), {
+  cols: act(0.05), tg: act(0.1), tgi: act(0.1), lift: act(0.1),
   x8: act(0.05), qconv: act(0.1), qap: act(0.1), qgap: act(0.1), qflat: act(0.1), qg: act(0.2), qadd: act(0.4), rq: act(0.8),
   wq: { scale: [0.01], zeroPoint: [0], bits: 8 }, bq: { scale: [0.0005], zeroPoint: [0], bits: 32 }, wg: { scale: [0.02], zeroPoint: [0], bits: 8 },
 });
@@ -117,6 +124,8 @@ describe('a graph with every op', () => {
     expect(t('qap')).toEqual({ ...T('int8', 1, 3, 5, 5), quant: act(0.1) });
     expect(t('qg')).toEqual({ ...T('int8', 1, 2), quant: act(0.2) });
     expect(t('dq8')).toEqual(T('float32', 1, 2));
+    expect(t('cols')).toEqual({ ...T('int8', 2, 36), quant: act(0.05) });
+    expect(t('lift')).toEqual({ ...T('int8', 1, 6, 6, 6), quant: act(0.1) });
   });
   it('verifies and round-trips through text', () => {
     verifyGraph(g);
