@@ -3,6 +3,7 @@ import { foldConstantsPass } from './fold-constants.js';
 import { removeIdentityPass } from './remove-identity.js';
 import { foldBatchNormPass } from './fold-batchnorm.js';
 import { dcePass } from './dce.js';
+import { lowerConvPass } from './lower/lower-conv.js';
 
 /** The float cleanup pipeline, from the imported graph to the float graph quantization starts from. */
 export const FLOAT_PIPELINE: readonly Pass[] = [
@@ -13,5 +14,13 @@ export const FLOAT_PIPELINE: readonly Pass[] = [
   // BN folds into the Conv/Gemm it follows, creating its folded weights directly as initializers (no second constant fold needed).
   foldBatchNormPass,
   // Folded producers, replaced weights and shape-computation leftovers are dead now; drop them last, once.
+  dcePass,
+];
+
+/** From the realized int8 graph (stage `quantized`) to the lowered one the backend tiles (stage `lowered`). */
+export const LOWER_PIPELINE: readonly Pass[] = [
+  // Every QConv/QGemm becomes TileGemm(s) with Im2Col/Lift/Transpose around them (options.im2col: 'explicit' | 'implicit').
+  lowerConvPass,
+  // The conv weights were re-laid out as GEMM matrices (and group slices); the originals are dead now.
   dcePass,
 ];
