@@ -1,0 +1,144 @@
+import type { Graph } from '../../ir/graph.js';
+import { valueType } from '../../ir/graph.js';
+import { CostModel } from '../cost.js';
+import {
+  HOST_FN, decodeHostOperands, encodeHostOperands, hostOpBytes, hostOpCycles,
+  type HostAttr, type HostOpName, type TensorRef,
+} from '../host-ops.js';
+import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
+import { CodeBuilder, validateProgram, type ConstantBlob, type TensorEntry, type TileProgram } from '../program.js';
+import type { LoopOrder, Target } from '../target.js';
+import { tileGemm, type GemmSpec } from '../tile-gemm.js';
+import { analyze, type Step } from './analyze.js';
+import { gemmLayer, hostLayer, totalsOf, type EmitTotals, type LayerReport } from './report.js';
+
+// The backend's entry point: a lowered graph (stage after LOWER_PIPELINE) -> a tile program. analyze.ts
+// decides what each node becomes and where each tensor lives; this file writes the instruction stream
+// (tileGemm for every TileGemm, one HOST instruction with its operand block for every other op that moves
+// or computes bytes), the constants and the tensor table, and reports every step under the cost model.
+// Deterministic: the same graph, target and options give the same bytes.
+
+export interface EmitOptions {
+  /** Tiling strategy of every GEMM; default: the target's loopOrder (else 'auto'). */
+  readonly strategy?: LoopOrder;
+  /** Give GEMMs DRAM scratch for spilled partial sums, so weight-stationary spill schedules compete (default true). */
+  readonly scratch?: boolean;
+  /** Fold the entry Quantize / exit Dequantize into an int8 tensor table boundary (default true; boundary.ts). */
+  readonly foldBoundary?: boolean;
+  /** Called after each node is emitted (GEMM search can take a while on big layers). */
+  readonly onProgress?: (done: number, total: number, node: string) => void;
+}
+
+export interface EmitResult {
+  readonly program: TileProgram;
+  /** One entry per step that emits instructions, in program order. */
+  readonly report: readonly LayerReport[];
+  readonly totals: EmitTotals;
+  /** What the reader of the report should know (e.g. im2col runs on the host). */
+  readonly notes: readonly string[];
+}
+
+/** Sends every instruction to two sinks: the program and the whole-program cost model. */
+class Tee implements TileSink {
+  constructor(private readonly a: TileSink, private readonly b: TileSink) {}
+  load(spad: number, dram: number, stride: number, rows: number, cols: number): void {
+    this.a.load(spad, dram, stride, rows, cols); this.b.load(spad, dram, stride, rows, cols);
+  }
+  preload(acc: number, source: PreloadSource, dram: number, stride: number, rows: number, cols: number): void {
+    this.a.preload(acc, source, dram, stride, rows, cols); this.b.preload(acc, source, dram, stride, rows, cols);
+  }
+  matmul(acc: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
+    this.a.matmul(acc, a, b, m, n, k, accumulate); this.b.matmul(acc, a, b, m, n, k, accumulate);
+  }
+  store(acc: number, dram: number, stride: number, rows: number, cols: number, mode: StoreMode, table: number, perRow: boolean, qmin: number, qmax: number): void {
+    this.a.store(acc, dram, stride, rows, cols, mode, table, perRow, qmin, qmax);
+    this.b.store(acc, dram, stride, rows, cols, mode, table, perRow, qmin, qmax);
+  }
+  fence(): void { this.a.fence(); this.b.fence(); }
+}
+
+export const HOST_IM2COL_NOTE = "TileGemm gather 'im2col' runs as a HOST Im2Col into a DRAM buffer before the GEMM "
+  + '(the ISA has no gathering load yet), except 1x1 stride-1 unpadded batch-1 windows, which read x directly';
+
+export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = {}): EmitResult {
+  const a = analyze(lowered, { scratch: opts.scratch ?? true, foldBoundary: opts.foldBoundary ?? true });
+  const storage = a.storage;
+  const dramBytes = storage.allocate(lowered.nodes.length);
+  const code = new CodeBuilder();
+  const model = new CostModel(target);
+  const sink = new Tee(code, model);
+  const hostChunks: Uint8Array[] = [];
+  let hostBytes = 0;
+  const layers: LayerReport[] = [];
+  const notes = new Set<string>();
+  const ref = (v: string): TensorRef | undefined => {
+    if (v === '') return undefined;
+    const t = valueType(lowered, v);
+    return { addr: storage.addr(v), dtype: t.dtype, shape: t.shape };
+  };
+
+  const emitHost = (op: HostOpName, name: string, inputs: (TensorRef | undefined)[], outputs: (TensorRef | undefined)[], attrs: object): void => {
+    const block = encodeHostOperands({ node: name, inputs, outputs, attrs: attrs as Record<string, HostAttr> });
+    code.host(HOST_FN[op], hostBytes, block.length);
+    hostChunks.push(block);
+    hostBytes += block.length;
+    // Charged from the decoded block, exactly as the machine's host op will charge it.
+    const d = decodeHostOperands(block);
+    const cycles = hostOpCycles(op, d.inputs, d.outputs, d.attrs, target);
+    model.host(cycles);
+    layers.push(hostLayer(name, op, hostOpBytes(d.inputs, d.outputs), cycles));
+  };
+
+  const emitStep = (s: Step): void => {
+    if (s.kind === 'none') return;
+    if (s.kind === 'host') {
+      emitHost(s.op, s.node.name, s.node.inputs.map(ref), s.node.outputs.map(ref), s.node.attrs);
+      return;
+    }
+    const { node, m, n, k, source } = s;
+    const [aName, bName, biasName = ''] = node.inputs as [string, string, string?];
+    let b: GemmSpec['b'];
+    if (source.kind === 'matrix') {
+      b = { addr: storage.addr(bName), stride: n };
+    } else if (source.kind === 'view') {
+      const geo = source.geometry;
+      b = { addr: storage.addr(bName) + geo.channelStart * geo.positions, stride: geo.positions };
+    } else {
+      notes.add(HOST_IM2COL_NOTE);
+      const x = ref(bName)!;
+      const matrix: TensorRef = { addr: storage.addr(source.matrix), dtype: 'int8', shape: [k, n] };
+      const g = source.gather;
+      emitHost('Im2Col', source.matrix, [x], [matrix], {
+        kernel_shape: g.kernel_shape, strides: g.strides, pads: g.pads, dilations: g.dilations,
+        padValue: g.padValue, channelStart: g.channelStart, channels: g.channels,
+      });
+      b = { addr: matrix.addr, stride: n };
+    }
+    const at = node.attrs;
+    const spec: GemmSpec = {
+      name: node.name, m, n, k,
+      a: { addr: storage.addr(aName), stride: k },
+      b,
+      ...(biasName !== '' ? { bias: storage.addr(biasName) } : {}),
+      c: { addr: storage.addr(node.outputs[0]!), stride: n },
+      requant: { table: storage.addr(s.table), perRow: at.multiplier.length > 1, qmin: at.qmin, qmax: at.qmax },
+      ...(s.scratch !== undefined ? { scratch: { addr: storage.addr(s.scratch), bytes: m * n * 4 } } : {}),
+    };
+    const plan = tileGemm(spec, target, sink, opts.strategy ? { strategy: opts.strategy } : {});
+    layers.push(gemmLayer(node.name, node.op, { m, n, k }, plan, target.tile));
+  };
+
+  a.steps.forEach((s, i) => {
+    emitStep(s);
+    opts.onProgress?.(i + 1, a.steps.length, s.node.name);
+  });
+
+  const hostData = new Uint8Array(hostBytes);
+  let at = 0;
+  for (const c of hostChunks) { hostData.set(c, at); at += c.length; }
+  const tensors: TensorEntry[] = a.tensors.map((t) => ({ ...t, addr: storage.addr(t.name) }));
+  const constants: ConstantBlob[] = a.constants.map((c) => ({ ...c, addr: storage.addr(c.name) }));
+  const program: TileProgram = { target, dramBytes, tensors, constants, hostData, code: code.bytes() };
+  validateProgram(program, `tile program of graph '${lowered.name}'`);
+  return { program, report: layers, totals: totalsOf(model.counters, layers, target.tile), notes: [...notes] };
+}
