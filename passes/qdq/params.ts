@@ -1,5 +1,6 @@
 import type { DType } from '../../ir/dtype.js';
-import type { Graph, QuantParams } from '../../ir/graph.js';
+import { unsupported } from '../../ir/errors.js';
+import type { Graph, QuantParams, ValueType } from '../../ir/graph.js';
 import type { NodeOf } from '../../ir/ops.js';
 import { numel, type Tensor } from '../../ir/tensor.js';
 import { constantValue } from './constants.js';
@@ -64,3 +65,11 @@ export function channelIndexer(shape: readonly number[], q: QuantParams): (i: nu
   return (i) => Math.floor(i / inner) % channels;
 }
 
+
+/** `t` with `quant` added; a value already quantized differently is a conflict in the model (`who` names the node). */
+export function withQuant(name: string, t: ValueType, quant: QuantParams, who: string): ValueType {
+  if (t.quant && !sameQuant(t.quant, quant)) {
+    unsupported(`${who}: '${name}' is quantized twice with different parameters (${describeQuant(t.quant)} and ${describeQuant(quant)}); tilec holds one int8 version of each tensor`);
+  }
+  return { ...t, quant };
+}

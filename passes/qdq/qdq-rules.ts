@@ -1,7 +1,7 @@
 import { match } from 'ts-pattern';
-import { isFloat } from '../../ir/dtype.js';
+import { type DType, isFloat } from '../../ir/dtype.js';
 import { unsupported } from '../../ir/errors.js';
-import { type Graph, type QuantParams, type ValueType, valueType } from '../../ir/graph.js';
+import { type Graph, type QuantParams, valueType } from '../../ir/graph.js';
 import type { Node, NodeOf } from '../../ir/ops.js';
 import { dequantizeF32, qRange, quantizeF32 } from '../../ir/arith.js';
 import { intRange } from '../../ir/dtype.js';
@@ -9,7 +9,7 @@ import { numel, tensor, type Tensor } from '../../ir/tensor.js';
 import { consumersOf, isGraphOutput } from '../query.js';
 import type { RewriteResult, Rule } from '../rewrite.js';
 import { constantValue } from './constants.js';
-import { CODE_DTYPES, channelIndexer, describeQuant, quantOperands, quantParamsOf, sameQuant, toInt8Storage } from './params.js';
+import { CODE_DTYPES, channelIndexer, describeQuant, quantOperands, quantParamsOf, sameQuant, toInt8Storage, withQuant } from './params.js';
 
 // QDQ models (onnxruntime's quantizer, TensorRT-style exports) say how every tensor is quantized with
 // QuantizeLinear -> DequantizeLinear pairs around float ops. These rules move that information into the
@@ -18,14 +18,6 @@ import { CODE_DTYPES, channelIndexer, describeQuant, quantOperands, quantParamsO
 // - DQ(constant int8/uint8 weight) becomes the float constant ONNX computes, whose codes stay exact
 //   through its quant params; DQ(constant int32 bias) likewise with 32-bit params;
 // - Q(constant float) -> DQ (weights kept in float) becomes the same, with the codes QuantizeLinear gives.
-
-/** `quant` added to a value's type; a value already quantized differently is a conflict in the model. */
-function withQuant(g: Graph, name: string, t: ValueType, quant: QuantParams, who: string): ValueType {
-  if (t.quant && !sameQuant(t.quant, quant)) {
-    unsupported(`${who}: '${name}' is quantized twice with different parameters (${describeQuant(t.quant)} and ${describeQuant(quant)}); tilec holds one int8 version of each tensor`);
-  }
-  return { ...t, quant };
-}
 
 const isWeightUse = (n: Node, v: string): boolean =>
   (n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul') && n.inputs[1] === v;
@@ -141,12 +133,12 @@ export const foldQuantizePair: Rule = (node, g) =>
       if (target !== x && (g.inputs.includes(x) || isGraphOutput(g, x))) return undefined;
       const rename = new Map<string, string>(outs.filter((o) => o !== target).map((o) => [o, target]));
       if (target !== x) rename.set(x, target);
-      return { replace: [], remove, rename, newValues: new Map([[target, withQuant(g, x, xt, params, who)]]) };
+      return { replace: [], remove, rename, newValues: new Map([[target, withQuant(x, xt, params, who)]]) };
     })
     .otherwise(() => undefined);
 
 /** QuantizeLinear of a float constant, as int8 storage codes (quantizeF32 per element, the code dtype's range). */
-function quantizeConstant(x: Tensor, q: QuantParams, codeDtype: 'int8' | 'uint8' | string): Tensor {
+function quantizeConstant(x: Tensor, q: QuantParams, codeDtype: DType): Tensor {
   const [lo, hi] = intRange(codeDtype === 'uint8' ? 'uint8' : 'int8');
   const shift = codeDtype === 'uint8' ? -128 : 0;
   const channel = channelIndexer(x.shape, q);
