@@ -24,7 +24,10 @@ export interface ProgramRun {
   readonly counters: CostCounters;
 }
 
-export type RunProgramOptions = Omit<TileMachineOptions, 'hostOps'>;
+export interface RunProgramOptions extends Omit<TileMachineOptions, 'hostOps'> {
+  /** Return outputs as the program stores them (int8 codes), not dequantized. */
+  readonly codes?: boolean;
+}
 
 /** Index of the quantization parameters (per tensor, or per channel along axis) of each element. */
 function channelOf(q: QuantParams, shape: readonly number[]): (i: number) => number {
@@ -76,8 +79,11 @@ export class ProgramRunner {
   private readonly inputs: readonly TensorEntry[];
   private readonly outputs: readonly TensorEntry[];
 
+  private readonly codes: boolean;
+
   constructor(readonly program: TileProgram, options: RunProgramOptions = {}) {
-    this.machine = new TileMachine(program, { ...options, hostOps: hostOps(program.target) });
+    this.machine = new TileMachine(program, { ...(options.overflow ? { overflow: options.overflow } : {}), hostOps: hostOps(program.target) });
+    this.codes = options.codes ?? false;
     this.inputs = program.tensors.filter((e) => e.role === 'input');
     this.outputs = program.tensors.filter((e) => e.role === 'output');
   }
@@ -102,7 +108,8 @@ export class ProgramRunner {
     const outputs = new Map<string, Tensor>();
     for (const e of this.outputs) {
       const bytes = m.dram.subarray(e.addr, e.addr + numel(e.shape) * dtypeBytes(e.dtype));
-      outputs.set(e.name, outputValue(e, tensorFromBytes(e.dtype, e.shape, bytes)));
+      const stored = tensorFromBytes(e.dtype, e.shape, bytes);
+      outputs.set(e.name, this.codes ? stored : outputValue(e, stored));
     }
     return { outputs, counters };
   }
