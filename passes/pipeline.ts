@@ -4,6 +4,8 @@ import { removeIdentityPass } from './remove-identity.js';
 import { foldBatchNormPass } from './fold-batchnorm.js';
 import { dcePass } from './dce.js';
 import { foldBiasPass } from './fold-bias.js';
+import { quantizeAnnotatePass } from './quantize/annotate.js';
+import { quantizeRealizePass } from './quantize/realize.js';
 import { lowerConvPass } from './lower/lower-conv.js';
 
 /** The float cleanup pipeline, from the imported graph to the float graph quantization starts from. */
@@ -17,6 +19,20 @@ export const FLOAT_PIPELINE: readonly Pass[] = [
   // BN folds into the Conv/Gemm it follows, creating its folded weights directly as initializers (no second constant fold needed).
   foldBatchNormPass,
   // Folded producers, replaced weights and shape-computation leftovers are dead now; drop them last, once.
+  dcePass,
+];
+
+/**
+ * Quantization, in the two phases of docs/quantization.md, from the float graph to the realized int8 graph
+ * (stage `quantized`). Options arrive in PassContext.options (passes/quantize/options.ts QuantOptions):
+ * bits, perChannel, method, unsignedMapping, percentile and the calibration statistics of runtime/calibrate.ts.
+ */
+export const QUANT_PIPELINE: readonly Pass[] = [
+  // Still float: every value that will be int8 gets its scale and zero point from the calibration statistics, weights and biases theirs (the fake-quant view QDQ export writes).
+  quantizeAnnotatePass,
+  // The integer graph from those annotations: QConv/QGemm/QAdd/..., int8 movement ops, float islands, Quantize at the inputs and Dequantize at the outputs.
+  quantizeRealizePass,
+  // The float weights and biases the int8 ones replaced, and values that only fed fused ReLUs, are dead now.
   dcePass,
 ];
 
