@@ -3,10 +3,13 @@ import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { registerAsm } from './commands/asm.js';
 import { registerCheck } from './commands/check.js';
 import { registerCompile } from './commands/compile.js';
 import type { CommandContext } from './commands/context.js';
+import { registerDisasm } from './commands/disasm.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT, type Io, describeFailure, oneLine, processIo } from './io.js';
 
@@ -63,6 +66,9 @@ export function buildProgram(ctx: CommandContext): Command {
   registerInspect(program, ctx);
   registerCompile(program, ctx);
   registerVerify(program, ctx);
+  registerRun(program, ctx);
+  registerDisasm(program, ctx);
+  registerAsm(program, ctx);
   return program;
 }
 

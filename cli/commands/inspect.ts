@@ -1,8 +1,8 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { unsupported } from '../../ir/errors.js';
 import { shapeStr } from '../../ir/tensor.js';
+import { formatProgramSummary, summarizeProgram } from '../inspect/program-summary.js';
 import { type ModelSummary, summarize } from '../inspect/summary.js';
+import { isProgramFile, readProgram } from '../program-file.js';
 import { loadFloatModel } from '../model.js';
 import { type InputShapes, collectInputShape } from '../options.js';
 import { formatTable, thousands } from '../table.js';
@@ -20,15 +20,21 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
       + 'graph inputs and outputs with shapes, op counts, and a per-layer table (output shape, MACs, parameters). '
       + 'MACs: Conv = N*M*prod(out spatial)*(C/group)*prod(kernel); Gemm = M*N*K; MatMul = M*N*K per broadcast batch.',
     )
-    .argument('<FILE>', 'MODEL.onnx (tile programs, PROGRAM.tbin, come with `tilec compile`)')
+    .argument('<FILE>', 'MODEL.onnx, or PROGRAM.tbin (a tile program: target, tensor table, instruction counts by opcode, constants)')
     .option('--input-shape <NAME=D0,D1,...>', 'fix the shape of a graph input with symbolic or dynamic dims (repeatable)', collectInputShape)
     .option('--print-ir-after <PASS|all>', 'print the IR after that float-pipeline pass (or every pass) to stderr')
     .addHelpText('after', `
 Examples:
   $ tilec inspect ../shared/models/mnist-8/model.onnx
-  $ tilec inspect model.onnx --input-shape input=1,3,224,224 --json`)
+  $ tilec inspect model.onnx --input-shape input=1,3,224,224 --json
+  $ tilec inspect out/mnist.tbin`)
     .action((file: string, opts: { inputShape?: InputShapes; printIrAfter?: string }, cmd: Command) => {
-      if (path.extname(file) === '.tbin') unsupported(`${file}: inspecting tile programs (.tbin) is not implemented yet; inspect the ONNX model`);
+      if (isProgramFile(file)) {
+        const p = summarizeProgram(readProgram(file));
+        if (wantsJson(cmd)) printJson(ctx, { program: file, ...p });
+        else ctx.io.out(formatProgramSummary(file, p));
+        return;
+      }
       const g = loadFloatModel(file, {
         inputShapes: opts.inputShape,
         warn: (m) => ctx.io.err(`warning: ${m}\n`),

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { instructionCount } from '../../backend/program.js';
+import { disassemble } from '../../backend/tasm.js';
+import { readProgram, writeFilesAtomically } from '../program-file.js';
+import { type CommandContext, printJson, wantsJson } from './context.js';
+
+// `tilec disasm PROGRAM.tbin`: the program as text assembly (docs/isa.md §5); `tilec asm` turns it back into
+// the identical .tbin.
+
+export function registerDisasm(program: Command, ctx: CommandContext): void {
+  program
+    .command('disasm')
+    .summary('print a tile program as text assembly (.tasm)')
+    .description('Prints PROGRAM.tbin as .tasm: the target, tensor table, constants and host data as directives, then one\n'
+      + 'instruction per line. Every field is printed, so `tilec asm` reassembles the identical .tbin.')
+    .argument('<PROGRAM>', 'PROGRAM.tbin')
+    .option('-o, --output <FILE.tasm>', 'write the assembly to a file instead of stdout')
+    .addHelpText('after', `
+--json prints { program, instructions, tasm }.
+
+Examples:
+  $ tilec disasm out/mnist.tbin | less
+  $ tilec disasm out/mnist.tbin -o mnist.tasm && tilec asm mnist.tasm -o copy.tbin && cmp out/mnist.tbin copy.tbin`)
+    .action((file: string, opts: { output?: string }, cmd: Command) => {
+      const p = readProgram(file);
+      const text = disassemble(p);
+      if (opts.output !== undefined) writeFilesAtomically([{ path: opts.output, bytes: text }]);
+      if (wantsJson(cmd)) printJson(ctx, { program: file, instructions: instructionCount(p), ...(opts.output !== undefined ? { file: opts.output } : { tasm: text }) });
+      else if (opts.output !== undefined) ctx.io.out(`wrote ${opts.output} (${instructionCount(p)} instructions)\n`);
+      else ctx.io.out(text);
+    });
+}
