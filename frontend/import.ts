@@ -4,7 +4,7 @@ import onnxProto from 'onnx-proto';
 import { TilecError, fail, unsupported } from '../ir/errors.js';
 import type { Evaluate, Graph, ValueType } from '../ir/graph.js';
 import { type Node, type OpName, TILEC_OPS, isOpName } from '../ir/ops.js';
-import { type Tensor, shapeStr } from '../ir/tensor.js';
+import { type Tensor, numel, shapeStr } from '../ir/tensor.js';
 import { AttrReader } from './attributes.js';
 import { checkFitsInput, declaredOutput, inputType } from './inputs.js';
 import { OP_SINCE, normalizeAttrs } from './normalize.js';
@@ -12,6 +12,7 @@ import { checkDomain, readOpsets } from './opsets.js';
 import { type TensorSource, dtypeName, dtypeOfCode, tensorFromProto } from './tensor-proto.js';
 import { topoOrder } from './topo.js';
 import { typeValues } from './typing.js';
+import { checkWireFormat } from './wire-check.js';
 
 // ONNX ModelProto bytes -> IR Graph. Checks what the ONNX checker leaves to the runtime (sizes, names,
 // dangling references, cycles) so every later stage can trust the graph, and names the file, node or
@@ -61,7 +62,7 @@ function inFile<T>(file: string | undefined, body: () => T): T {
 }
 
 export function importModel(bytes: Uint8Array, opts: ImportOptions): Graph {
-  const model = decodeOr(() => onnx.ModelProto.decode(bytes), `ONNX model ${opts.path ?? '(bytes)'}`);
+  const model = decodeOr(() => { checkWireFormat(bytes, 'ModelProto'); return onnx.ModelProto.decode(bytes); }, `ONNX model ${opts.path ?? '(bytes)'}`);
   return inFile(opts.path, () => importProto(model, opts));
 }
 
@@ -77,7 +78,7 @@ export function loadModel(file: string, opts: Omit<ImportOptions, 'path'>): Grap
 
 /** A TensorProto `.pb` file (ONNX test data). `who` names the file in errors. */
 export function decodeTensorFile(bytes: Uint8Array, who: string): { name: string; tensor: Tensor } {
-  const p = decodeOr(() => onnx.TensorProto.decode(bytes), `TensorProto file ${who}`);
+  const p = decodeOr(() => { checkWireFormat(bytes, 'TensorProto'); return onnx.TensorProto.decode(bytes); }, `TensorProto file ${who}`);
   const name = p.name ?? '';
   const tensor = tensorFromProto(p, `tensor '${name}' in ${who}`, { maxElements: DEFAULT_MAX_TENSOR_ELEMENTS });
   return { name, tensor };
@@ -115,6 +116,10 @@ function importProto(model: IModelProto, opts: ImportOptions): Graph {
   const order = topoOrder(nodes, producer);
 
   const inputTypes = readInputTypes(inputProtos, opts);
+  for (const [name, t] of inputTypes) {
+    // Checked here too, not only on node outputs: a graph may pass an input straight to an output.
+    if (numel(t.shape) > src.maxElements) fail(`graph input '${name}' has shape ${shapeStr(t.shape)}, more than the ${src.maxElements} elements tilec accepts in one tensor`);
+  }
   const values = typeValues({
     nodes, order, inputTypes, initializers, evaluate: opts.evaluate, maxElements: src.maxElements,
   });
