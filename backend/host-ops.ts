@@ -165,6 +165,7 @@ export function encodeHostOperands(o: HostOperands): Uint8Array {
   const keys = Object.keys(o.attrs).filter((k) => o.attrs[k] !== undefined).sort();
   w.u16(keys.length);
   for (const key of keys) {
+    invariant(key !== '__proto__', `host op '${o.node}' has an attribute named '__proto__'`);
     const v = o.attrs[key]!;
     w.str(key);
     if (typeof v === 'number') { w.u8(KIND_NUMBER); w.f64(v); }
@@ -214,6 +215,8 @@ export function decodeHostOperands(bytes: Uint8Array, where = 'host operands'): 
   const attrs: Record<string, HostAttr> = {};
   for (let i = 0, n = r.u16('attribute count'); i < n; i++) {
     const key = r.str('attribute name');
+    // No IR attribute is called so, and assigning it would replace the object's prototype.
+    if (key === '__proto__') fail(`${where}: attribute name '__proto__' is not allowed`);
     const kind = r.u8(`attribute '${key}' kind`);
     switch (kind) {
       case KIND_NUMBER: attrs[key] = r.f64(`attribute '${key}'`); break;

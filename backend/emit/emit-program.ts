@@ -8,7 +8,7 @@ import {
 import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
 import { CodeBuilder, validateProgram, type ConstantBlob, type TensorEntry, type TileProgram } from '../program.js';
 import type { LoopOrder, Target } from '../target.js';
-import { tileGemm, type GemmSpec } from '../tile-gemm.js';
+import { emitGemm, tileGemm, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
 import { analyze, type Step } from './analyze.js';
 import { gemmLayer, hostLayer, totalsOf, type EmitTotals, type LayerReport } from './report.js';
 
@@ -89,6 +89,22 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
     layers.push(hostLayer(name, op, hostOpBytes(d.inputs, d.outputs), cycles));
   };
 
+  // GEMMs of one shape (the groups of a grouped or depthwise conv: thousands in ShuffleNet) share the schedule
+  // the search chose for the first of them; each is still timed on its own addresses for the report.
+  const schedules = new Map<string, GemmPlan>();
+  const planned = (spec: GemmSpec): GemmPlan => {
+    const key = JSON.stringify([spec.m, spec.n, spec.k, spec.a.stride, spec.b.stride, spec.c.stride, spec.bias !== undefined,
+      spec.requant?.perRow, spec.scratch?.bytes]);
+    const first = schedules.get(key);
+    if (first === undefined) {
+      const plan = tileGemm(spec, target, sink, opts.strategy ? { strategy: opts.strategy } : {});
+      schedules.set(key, plan);
+      return plan;
+    }
+    emitGemm(spec, target, first.schedule, sink);
+    return { ...first, name: spec.name, counters: timeSchedule(spec, target, first.schedule), timed: 0 };
+  };
+
   const emitStep = (s: Step): void => {
     if (s.kind === 'none') return;
     if (s.kind === 'host') {
@@ -124,8 +140,7 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
       requant: { table: storage.addr(s.table), perRow: at.multiplier.length > 1, qmin: at.qmin, qmax: at.qmax },
       ...(s.scratch !== undefined ? { scratch: { addr: storage.addr(s.scratch), bytes: m * n * 4 } } : {}),
     };
-    const plan = tileGemm(spec, target, sink, opts.strategy ? { strategy: opts.strategy } : {});
-    layers.push(gemmLayer(node.name, node.op, { m, n, k }, plan, target.tile));
+    layers.push(gemmLayer(node.name, node.op, { m, n, k }, planned(spec), target.tile));
   };
 
   a.steps.forEach((s, i) => {
