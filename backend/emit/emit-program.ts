@@ -1,5 +1,6 @@
 import type { Graph } from '../../ir/graph.js';
 import { valueType } from '../../ir/graph.js';
+import { STAGES, checkStage } from '../../ir/stages.js';
 import { CostModel } from '../cost.js';
 import {
   HOST_FN, decodeHostOperands, encodeHostOperands, hostOpBytes, hostOpCycles,
@@ -61,6 +62,7 @@ export const HOST_IM2COL_NOTE = "TileGemm gather 'im2col' runs as a HOST Im2Col 
   + '(the ISA has no gathering load yet), except 1x1 stride-1 unpadded batch-1 windows, which read x directly';
 
 export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = {}): EmitResult {
+  checkStage(lowered, STAGES.lowered);
   const a = analyze(lowered, { scratch: opts.scratch ?? true, foldBoundary: opts.foldBoundary ?? true });
   const storage = a.storage;
   const dramBytes = storage.allocate(lowered.nodes.length);

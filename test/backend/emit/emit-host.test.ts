@@ -110,7 +110,7 @@ describe('emission of host operations', () => {
     const x = b.input('x', 'int8', [1, 2]);
     const w = b.init('w', tensor('int8', [2, 2], [1, 2, 3, 4]));
     const y = b.node('QGemm', [x, w], { multiplier: [1073741824], shift: [0], zeroPoint: 0, qmin: -128, qmax: 127, transB: 0 }, { name: 'fc' });
-    expect(() => emitProgram(b.build([y]), presetTarget('default'))).toThrow("QGemm 'fc' reached the backend unlowered");
+    expect(() => emitProgram(b.build([y]), presetTarget('default'))).toThrow("violates stage 'lowered' (lowered int8 graph: every QConv/QGemm is a TileGemm (with Im2Col, Lift, Transpose around it), so no QConv, QGemm or float Conv/Gemm/MatMul remains): QGemm 'fc' is not allowed");
   });
 
   it('assigns every host op a distinct function code', () => {
