@@ -10,24 +10,25 @@ import { FLOAT_PIPELINE } from '../../passes/pipeline.js';
 import { evaluateFloat } from '../../runtime/float/index.js';
 import { runGraph } from '../../runtime/interpreter.js';
 
-/** mulberry32: a tiny seeded PRNG with good enough mixing for test data; returns floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
+/**
+ * Fills `out` with seeded floats uniform in [lo, hi), by mulberry32 (a tiny PRNG with good enough mixing
+ * for test data). Inlined, not a closure per value: the zoo models need ~10^8 weights.
+ */
+export function fillUniform(out: Float32Array, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed | 0;
+  const width = (hi - lo) / 4294967296;
+  for (let i = 0; i < out.length; i++) {
+    s = (s + 0x6d2b79f5) | 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+    out[i] = lo + ((t ^ (t >>> 14)) >>> 0) * width;
+  }
+  return out;
 }
 
 /** `n` seeded floats, uniform in [lo, hi). */
-export function uniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const next = prng(seed), out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + next() * (hi - lo);
-  return out;
-}
+export const uniform = (n: number, seed: number, lo = -1, hi = 1): Float32Array => fillUniform(new Float32Array(n), seed, lo, hi);
 
 export type Outputs = Map<string, Tensor>;
 
