@@ -42,6 +42,8 @@ export interface CompileSettings {
   readonly preprocess: Preprocess;
   readonly printIrAfter?: string;
   readonly timePasses: boolean;
+  /** --print-changes: one stderr line per rewrite (PassContext.log). */
+  readonly printChanges: boolean;
   readonly emitOnnx: boolean;
   readonly unsignedMapping: UnsignedMappingName;
   readonly outDir: string;
@@ -65,6 +67,7 @@ export interface RawCompileOptions {
   std?: string;
   printIrAfter?: string;
   timePasses?: boolean;
+  printChanges?: boolean;
   emitOnnx?: boolean;
   unsignedMapping?: string;
   output?: string;
@@ -87,6 +90,7 @@ export function addCompileOptions(cmd: Command): Command {
     .option('--std <S>', 'input preprocessing: S (nonzero)', '1')
     .option('--print-ir-after <PASS|all>', 'print the textual IR after that pass (or every pass) to stderr')
     .option('--time-passes', 'print how long each pass took to stderr')
+    .option('--print-changes', 'print one line per rewrite a pass makes (e.g. every scale quantize-annotate picks) to stderr')
     .option('--emit-onnx', 'also write NAME.qdq.onnx, the quantized graph as a standard QDQ ONNX model')
     .option('--unsigned-mapping <seed|full>', "codes of non-negative tensors: 'seed' (the seed's always_pos offset) or 'full' (the whole range)", 'seed')
     .option('-o, --output <DIR>', `output directory (default ${DEFAULT_OUT_DIR})`);
@@ -164,6 +168,7 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
     preprocess,
     printIrAfter: raw.printIrAfter,
     timePasses: raw.timePasses === true,
+    printChanges: raw.printChanges === true,
     emitOnnx: raw.emitOnnx === true,
     unsignedMapping,
     outDir: raw.output ?? DEFAULT_OUT_DIR,

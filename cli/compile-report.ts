@@ -68,7 +68,7 @@ export function gemmDims(g: Graph, node: Node): { m: number; n: number; k: numbe
     case 'Conv': case 'QConv': {
       const w = dims(g, node.inputs[1]!), y = dims(g, node.outputs[0]!);
       const m = w[0]!;
-      return { m, k: numel(w.slice(1)), n: numel(y) / m };
+      return { m, n: numel(y) / m, k: numel(w.slice(1)) };
     }
     case 'Gemm': case 'QGemm': {
       const a = dims(g, node.inputs[0]!), y = dims(g, node.outputs[0]!);

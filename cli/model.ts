@@ -21,6 +21,8 @@ export interface FloatModelOptions {
   /** `--time-passes`: one timing line per pass through `print`. */
   readonly timePasses?: boolean;
   readonly print?: (text: string) => void;
+  /** `--print-changes`: one line per rewrite a pass makes (PassContext.log). */
+  readonly log?: (line: string) => void;
 }
 
 /** Imports an ONNX file and runs FLOAT_PIPELINE on it: the float graph inspect, check and verify work on. */
@@ -29,5 +31,5 @@ export function loadFloatModel(file: string, opts: FloatModelOptions = {}): Grap
   if (statSync(file).isDirectory()) fail(`'${file}' is a directory, expected an ONNX model file`);
   // The importer rejects --input-shape names that are not model inputs.
   const imported = loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn });
-  return runPasses(imported, FLOAT_PIPELINE, { evaluate: evaluateFloat, options: {} }, { printIrAfter: opts.printIrAfter, timePasses: opts.timePasses, print: opts.print }).graph;
+  return runPasses(imported, FLOAT_PIPELINE, { evaluate: evaluateFloat, options: {}, log: opts.log }, { printIrAfter: opts.printIrAfter, timePasses: opts.timePasses, print: opts.print }).graph;
 }

@@ -1,21 +1,57 @@
 import type { Graph } from '../ir/graph.js';
-import { unsupported } from '../ir/errors.js';
+import type { CalibrationStats } from '../ir/quant/index.js';
+import { runPasses } from '../passes/manager.js';
+import { QUANT_PIPELINE } from '../passes/pipeline.js';
+import { DEFAULT_CALIB_BATCH_SIZE, calibrate } from '../runtime/calibrate.js';
+import { evaluateFloat } from '../runtime/float/index.js';
 import type { CompileSettings } from './compile-options.js';
 import type { CalibrationReport } from './compile-report.js';
 import type { SampleSource } from './samples.js';
 import type { SessionLog } from './session.js';
 
-// Calibration + QUANT_PIPELINE, called by the compile session. Placeholder until runtime/calibrate.ts and
-// passes' QUANT_PIPELINE land.
+// The quantization stages of the compile session: calibration (runtime/calibrate.ts) on the float graph,
+// then QUANT_PIPELINE with the statistics and the options in PassContext.options (passes/quantize/options.ts).
 
-export const QUANT_PASS_NAMES: readonly string[] = [];
+export const QUANT_PASS_NAMES: readonly string[] = QUANT_PIPELINE.map((p) => p.name);
 
 export interface PassPrintOptions {
   readonly printIrAfter?: string;
-  readonly timePasses: boolean;
-  readonly print: (text: string) => void;
+  readonly timePasses?: boolean;
+  readonly print?: (text: string) => void;
+  /** One line per rewrite (PassContext.log); nothing when absent. */
+  readonly log?: (line: string) => void;
 }
 
-export function quantizeModel(_float: Graph, _calib: SampleSource, _s: CompileSettings, _log: SessionLog, _passOpts: PassPrintOptions): { graph: Graph; calibration: CalibrationReport } {
-  return unsupported('quantization is not available yet: QUANT_PIPELINE has not landed');
+/** Samples calibration runs: all of the data, or the first --calib-batches × --batch of it. */
+export function calibrationCount(size: number, s: Pick<CompileSettings, 'calibBatches' | 'batch'>): number {
+  if (s.calibBatches === undefined) return size;
+  return Math.min(size, s.calibBatches * (s.batch ?? DEFAULT_CALIB_BATCH_SIZE));
+}
+
+/** Runs the float graph on the calibration samples (a progress bar on a terminal). */
+export function calibrateSamples(float: Graph, calib: SampleSource, s: Pick<CompileSettings, 'calibMethod' | 'calibBatches' | 'batch'>, log: Pick<SessionLog, 'progress'>): CalibrationStats {
+  let bar: { update(done: number): void; stop(): void } | undefined;
+  try {
+    return calibrate(float, calib.feeds, calibrationCount(calib.size, s), {
+      method: s.calibMethod,
+      batchSize: s.batch,
+      onProgress: (done, total) => { (bar ??= log.progress?.('calibrate', total))?.update(done); },
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
+/** QUANT_PIPELINE on the float graph with the calibration statistics: the realized int8 graph. */
+export function realize(float: Graph, stats: CalibrationStats, s: Pick<CompileSettings, 'bits' | 'perChannel' | 'calibMethod' | 'unsignedMapping'>, passOpts: PassPrintOptions = {}): Graph {
+  const options = { bits: s.bits, perChannel: s.perChannel, method: s.calibMethod, unsignedMapping: s.unsignedMapping, calibration: stats };
+  return runPasses(float, QUANT_PIPELINE, { evaluate: evaluateFloat, options, log: passOpts.log }, passOpts).graph;
+}
+
+export function quantizeModel(float: Graph, calib: SampleSource, s: CompileSettings, log: SessionLog, passOpts: PassPrintOptions): { graph: Graph; calibration: CalibrationReport } {
+  const stats = calibrateSamples(float, calib, s, log);
+  return {
+    graph: realize(float, stats, s, passOpts),
+    calibration: { spec: calib.spec, method: stats.method, samples: stats.samples, batch: stats.batchSize, batches: stats.batches },
+  };
 }

@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { FLOAT_PIPELINE } from '../passes/pipeline.js';
 import { evaluateFloat } from '../runtime/float/index.js';
@@ -53,11 +54,11 @@ export const modelName = (file: string): string => path.basename(file).replace(/
  */
 export function compileModel(file: string, s: CompileSettings, log: SessionLog, onFloatGraph?: (float: Graph) => void): CompiledModel {
   const t0 = performance.now();
-  if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) after --scale/--mean/--std`);
-  const passOpts = { printIrAfter: s.printIrAfter, timePasses: s.timePasses, print: log.print };
+  const passOpts = { printIrAfter: s.printIrAfter, timePasses: s.timePasses, print: log.print, log: s.printChanges ? log.line : undefined };
   const float = loadFloatModel(file, { inputShapes: s.inputShapes, warn: (m) => log.line(`warning: ${m}`), ...passOpts });
   onFloatGraph?.(float);
   const calib = openSamples(s.calib, float, s.preprocess);
+  if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
   const { graph: quantized, calibration } = quantizeModel(float, calib, s, log, passOpts);
 
   const name = modelName(file);
@@ -79,6 +80,7 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
  * temporaries are removed and the error is rethrown. Returns the final paths.
  */
 export function writeOutputsAtomically(dir: string, files: readonly OutputFile[]): string[] {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) fail(`-o '${dir}' is not a directory`);
   mkdirSync(dir, { recursive: true });
   const staged: [string, string][] = [];
   try {

@@ -108,7 +108,7 @@ export function formatVerify(d: VerifyDoc, layers: readonly LayerSqnr[]): string
     `  float top-1       ${pct(d.float_top1)}`,
     `  int8 top-1        ${pct(d.int8_top1)}`,
     `  top-1 agreement   ${(100 * d.top1_agreement).toFixed(2)}%`,
-    `  max |int8-float|  ${d.max_abs_error === null ? 'NaN' : d.max_abs_error.toPrecision(6)} (outputs)`,
+    `  max |int8-float|  ${d.max_abs_error === null ? 'NaN' : String(Number(d.max_abs_error.toPrecision(6)))} (outputs)`,
     `  bit exact         ${bit}`,
     '',
     'per-layer SQNR, worst first:',
