@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { type RawCompileOptions, addCompileOptions, resolveCompileOptions } from '../compile-options.js';
 import type { CompileReport } from '../compile-report.js';
 import { startProgress } from '../progress.js';
+import { compileReportFile } from '../report/write.js';
 import { PASS_NAMES, type SessionLog, compileModel, writeOutputsAtomically } from '../session.js';
 import { formatTable, thousands } from '../table.js';
 import { type CommandContext, printJson, wantsJson } from './context.js';
@@ -24,16 +25,17 @@ export function registerCompile(program: Command, ctx: CommandContext): void {
       + 'int8 graph (QUANT_PIPELINE) and writes into -o DIR, named after the model: NAME.report.json (per-layer\n'
       + 'GEMM sizes and MACs), NAME.qdq.onnx with --emit-onnx. Files appear all at once or not at all.',
     )
-    .argument('<MODEL>', 'MODEL.onnx');
+    .argument('<MODEL>', 'MODEL.onnx')
+    .option('--report', 'also write NAME.report.html: the report as one self-contained page with charts and the graphs');
   addCompileOptions(cmd)
     .addHelpText('after', `
 Examples:
   $ tilec compile ../shared/models/mnist-8/model.onnx --calib mnist:../shared/data/mnist -o out
   $ tilec compile model.onnx --bits 6 --per-channel --calib-method percentile --json`)
-    .action((file: string, raw: RawCompileOptions, c: Command) => {
+    .action((file: string, raw: RawCompileOptions & { report?: boolean }, c: Command) => {
       const settings = resolveCompileOptions(raw, PASS_NAMES);
       const compiled = compileModel(file, settings, stderrLog(ctx));
-      const written = writeOutputsAtomically(settings.outDir, compiled.files);
+      const written = writeOutputsAtomically(settings.outDir, raw.report ? [...compiled.files, compileReportFile(compiled)] : compiled.files);
       if (wantsJson(c)) printJson(ctx, compiled.report);
       else ctx.io.out(formatCompileReport(compiled.report, written));
     });

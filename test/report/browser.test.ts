@@ -6,8 +6,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReportHtml } from '../../cli/report/html.js';
 import type { ReportData, ReportExtras } from '../../cli/report/types.js';
+import { runCli } from '../cli/run-cli.js';
 import { chromiumOrSkip, launchChromium } from './chromium.js';
 import { HOSTILE, syntheticExtras, syntheticReport } from './fixture.js';
+import { tinyCnn } from './tiny-model.js';
 
 // The report opened in headless Chromium, scripts disabled: the charts must be drawn by markup alone,
 // nothing may be fetched, nothing logged as an error, and hostile names must stay text.
@@ -28,6 +30,10 @@ interface Opened { page: Page; problems: string[]; requests: string[] }
 async function open(file: string, report: ReportData, extras?: ReportExtras): Promise<Opened> {
   const html = path.join(tmp, file);
   writeFileSync(html, renderReportHtml(report, extras));
+  return openFile(html);
+}
+
+async function openFile(html: string): Promise<Opened> {
   const context = await browser!.newContext({ javaScriptEnabled: false, viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();
   const problems: string[] = [], requests: string[] = [];
@@ -110,6 +116,31 @@ describe.skipIf(!executable)('the HTML report in Chromium', () => {
         // One edge per (producer, consumer) pair: chain edges, the residual skips and the output.
         const adds = g.nodes.filter((n) => n.op === 'QAdd').length;
         expect(await page.locator(`#${id} path.edge`).count()).toBe(g.nodes.length + adds + 1);
+      }
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('renders what `tilec compile --report` wrote', async () => {
+    const model = path.join(tmp, 'tiny.onnx');
+    writeFileSync(model, tinyCnn());
+    const r = await runCli('compile', model, '-o', path.join(tmp, 'out'), '--report', '--json');
+    expect(r.code).toBe(0);
+    const layers = (JSON.parse(r.out) as { layers: { name: string; cycles: number | null }[] }).layers;
+    const { page, problems, requests } = await openFile(path.join(tmp, 'out', 'tiny.report.html'));
+    try {
+      expect(problems).toEqual([]);
+      expect(requests).toHaveLength(1);
+      expect(await page.locator('table.layers td.name').allTextContents()).toEqual(layers.map((l) => l.name));
+      // Whatever charts the report has data for carry one bar per layer (the tiling stage adds cycles).
+      const charts = await page.$$eval('svg.chart', (svgs) => svgs.map((s) => ({ id: s.id, bars: s.querySelectorAll('rect.bar.s-dram, rect.bar.s-modeled').length })));
+      if (layers.some((l) => l.cycles !== null)) expect(charts.length).toBeGreaterThanOrEqual(3);
+      for (const c of charts.filter((x) => x.id === 'chart-dram' || x.id === 'chart-cycles')) expect(c.bars).toBe(layers.length);
+      for (const id of ['graph-before', 'graph-after']) {
+        const [svg] = await boxes(page, `#${id}`);
+        expect(svg!.w > 0 && svg!.h > 0).toBe(true);
+        expect(await page.locator(`#${id} g.node.node`).count()).toBeGreaterThanOrEqual(4);
       }
     } finally {
       await page.context().close();

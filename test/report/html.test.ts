@@ -9,7 +9,7 @@ import { esc } from '../../cli/report/format.js';
 import { layoutGraph } from '../../cli/report/graph-svg.js';
 import { renderReportHtml } from '../../cli/report/html.js';
 import type { GraphSummary, ReportData, ReportLayer, SqnrEntry } from '../../cli/report/types.js';
-import { htmlReportFile, writeHtmlReport } from '../../cli/report/write.js';
+import { compileReportFile, htmlReportFile, sessionGraphs, writeHtmlReport } from '../../cli/report/write.js';
 import type { LayerReport as EmittedLayer } from '../../backend/emit/report.js';
 import type { Graph } from '../../ir/graph.js';
 import { HOSTILE, syntheticExtras, syntheticGraph, syntheticReport } from './fixture.js';
@@ -158,5 +158,17 @@ describe('writing NAME.report.html', () => {
     expect(readdirSync(path.join(tmp, 'out'))).toEqual(['net3.report.html']);
     expect(readFileSync(file, 'utf8')).toBe(renderReportHtml(report));
     expect(htmlReportFile('net3', report)).toEqual({ name: 'net3.report.html', bytes: renderReportHtml(report) });
+  });
+
+  it('draws a session around conv lowering when it has the lowered graph, else around quantization', () => {
+    const [float, quantized, lowered] = [syntheticGraph(2), syntheticGraph(3), syntheticGraph(4)];
+    const report = syntheticReport(3);
+    const labels = (e: ReturnType<typeof sessionGraphs>) => [e.graphBefore!.label, e.graphBefore!.nodes.length, e.graphAfter!.label, e.graphAfter!.nodes.length];
+    expect(labels(sessionGraphs({ name: 'n', report, float, quantized }))).toEqual(['float (after the float passes)', 2, 'int8 (quantized)', 3]);
+    expect(labels(sessionGraphs({ name: 'n', report, float, quantized, lowered }))).toEqual(['before lowering (int8)', 3, 'after lowering', 4]);
+    const page = compileReportFile({ name: 'n', report, float, quantized, lowered }, { sqnr: [{ name: 'v', sqnr_db: 31 }] });
+    expect(page.name).toBe('n.report.html');
+    expect(page.bytes).toContain('<h2>Graphs: before lowering (int8), after lowering</h2>');
+    expect(page.bytes).toContain('31.00 dB');
   });
 });

@@ -1,0 +1,47 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { esc } from '../../cli/report/format.js';
+import { runCli } from '../cli/run-cli.js';
+import { tinyCnn } from './tiny-model.js';
+
+// `tilec compile --report`: NAME.report.html written with the other outputs, from the same report.
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'tilec-compile-report-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const CONV = 'conv<"1">&';
+const model = path.join(tmp, 'tiny.onnx');
+writeFileSync(model, tinyCnn(CONV));
+
+describe('tilec compile --report', () => {
+  it('writes NAME.report.html next to NAME.report.json, describing the same layers and graphs', async () => {
+    const out = path.join(tmp, 'out');
+    const r = await runCli('compile', model, '-o', out, '--report', '--json');
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).filter((f) => f.startsWith('tiny.report.')).sort()).toEqual(['tiny.report.html', 'tiny.report.json']);
+    const report = JSON.parse(r.out) as { layers: { name: string; macs: number }[]; compile_ms: number };
+    expect(report.layers.map((l) => [l.name, l.macs])).toEqual([[CONV, 432], ['fc', 96]]);
+
+    const html = readFileSync(path.join(out, 'tiny.report.html'), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>\n/);
+    expect(html).toContain('<h1>tilec report: tiny</h1>');
+    // The layer table lists both layers with their MACs; the node's name is escaped.
+    expect(html).toContain(`<td class="name">${esc(CONV)}</td>`);
+    expect(html).not.toContain(CONV);
+    expect(html).toMatch(/<td class="name">fc<\/td><td><code>QGemm<\/code><\/td>(<td class="num">[^<]*<\/td>){4}<td class="num">96<\/td>/);
+    // Both graphs are drawn; the compile time sits in the footer.
+    expect(html).toMatch(/<svg class="graph" id="graph-before"/);
+    expect(html).toMatch(/<svg class="graph" id="graph-after"/);
+    expect(html).toContain(`<footer class="run-info">Run-dependent: compile time ${report.compile_ms} ms.`);
+  });
+
+  it('writes no page without --report', async () => {
+    const out = path.join(tmp, 'plain');
+    const r = await runCli('compile', model, '-o', out);
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(out, 'tiny.report.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'tiny.report.html'))).toBe(false);
+  });
+});
