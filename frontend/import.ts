@@ -185,7 +185,7 @@ function importNode(n: onnxProto.onnx.INodeProto, index: number, opset: number, 
 }
 
 function buildNode<O extends OpName>(op: O, name: string, inputs: string[], outputs: string[], r: AttrReader, opset: number): Node {
-  const attrs = normalizeAttrs(op, { r, opset, outputs });
+  const attrs = normalizeAttrs(op, { r, opset, inputs, outputs });
   return { op, name, inputs, outputs, attrs } as unknown as Node;
 }
 

@@ -11,6 +11,7 @@ export interface NormalizeCtx {
   readonly r: AttrReader;
   /** Default-domain opset the model imports. */
   readonly opset: number;
+  readonly inputs: readonly string[];
   readonly outputs: readonly string[];
 }
 
@@ -88,6 +89,7 @@ function constantValue(c: NormalizeCtx): Tensor {
 }
 
 const noAttrs = (): OpAttrs['Relu'] => ({});
+const gemmAttrs = (c: NormalizeCtx): OpAttrs['Gemm'] => ({ alpha: c.r.floatOr('alpha', 1), beta: c.r.floatOr('beta', 1), transA: flag(c, 'transA'), transB: flag(c, 'transB') });
 const notOnnx = (c: { r: { who: string } }): never => invariant(false, `${c.r.who}: tilec op reached the ONNX normalizer`) as never;
 
 /** One normalizer per op: the mapped type makes a missing op a compile error. */
@@ -95,7 +97,11 @@ const NORMALIZE: { readonly [O in OpName]: Normalizer<O> } = {
   Conv: conv,
   ConvInteger: conv,
   QLinearConv: conv,
-  Gemm: (c) => ({ alpha: c.r.floatOr('alpha', 1), beta: c.r.floatOr('beta', 1), transA: flag(c, 'transA'), transB: flag(c, 'transB') }),
+  Gemm: (c) => {
+    // Before opset 11 C is a required input (Gemm-7/9 take exactly three).
+    if (c.opset < 11 && !c.inputs[2]) fail(`${c.r.who}: input C is required before opset 11 (this model imports opset ${c.opset})`);
+    return gemmAttrs(c);
+  },
   MatMul: noAttrs,
   MatMulInteger: noAttrs,
   QLinearMatMul: noAttrs,

@@ -436,16 +436,15 @@ describe('tilec float interpreter vs onnxruntime on random models', () => {
   });
 });
 
-// Discrepancies this suite found in tilec (not in the test): `it.fails` until fixed, so a fix turns them
-// red and they become ordinary tests.
-describe('known discrepancies with onnxruntime', () => {
+// A discrepancy this suite found in tilec, fixed in the frontend; kept as a regression test.
+describe('models onnxruntime rejects as invalid', () => {
   // Gemm's C is a required input before opset 11 (Gemm-7 and Gemm-9 take exactly 3 inputs); ORT rejects
   // the model as invalid, tilec runs it as if C were 0 instead of naming the missing input.
   const gemmWithoutC = makeCase(9, { a: [2, 3] }, [weight('b', [3, 4], 5)], [{ op: 'Gemm', name: 'gemm', inputs: ['a', 'b'], outputs: ['y'] }], ['y'], 1);
   it('onnxruntime rejects a Gemm without C at opset 9', async () => {
     await expect(runOrt(buildModel(gemmWithoutC.spec), gemmWithoutC.feeds)).rejects.toThrow(/input size 2 not in range \[min=3, max=3\]/);
   });
-  it.fails('tilec rejects a Gemm without C at opset 9 with a TilecError', () => {
+  it('tilec rejects a Gemm without C at opset 9 with a TilecError', () => {
     expect(() => runTilec(buildModel(gemmWithoutC.spec), gemmWithoutC.feeds)).toThrow(TilecError);
   });
 });
