@@ -33,10 +33,13 @@ const WIDTH = 780, LABEL_RIGHT = 214, BAR_X = 222, BAR_W = 400, TEXT_X = BAR_X +
 const BAR_H = 10, BAR_GAP = 2, ROW_PAD = 8, TOP = 34, LABEL_CHARS = 30;
 const TICKS = [0, 0.25, 0.5, 0.75, 1];
 
-/** The smallest 1, 2, 2.5 or 5 × 10^k at or above v (v > 0): the axis then has round tick values. */
+/** Axis maxima whose quarters (the ticks) are round: 1 -> .25 .5 .75, 1.2 -> .3 .6 .9, 4 -> 1 2 3, ... */
+const NICE = [1, 1.2, 1.6, 2, 4, 6, 8, 10];
+
+/** The smallest NICE × 10^k at or above v (v > 0). */
 export function niceCeil(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of NICE) if (m * p >= v * (1 - 1e-12)) return Number((m * p).toPrecision(12));
   return 10 * p;
 }
 

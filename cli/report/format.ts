@@ -20,12 +20,12 @@ export const optInt = (n: number | null | undefined): string => (n === null || n
 
 export const percent = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 
-/** 1536 -> "1.5 KiB": for chart labels, where exact byte counts are in the table. */
+/** 1536 -> "1.54 kB" (decimal units, three significant digits): for charts; exact counts are in the table. */
 export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = n, u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return u === 0 ? `${int(v)} B` : `${v.toFixed(1)} ${units[u]}`;
+  while (Math.abs(v) >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  return u === 0 ? `${int(v)} B` : `${Number(v.toPrecision(3))} ${units[u]}`;
 }
 
 export const decibels = (s: { sqnr_db: number | null; exact?: boolean }): string =>

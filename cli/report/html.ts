@@ -90,6 +90,7 @@ function card(value: string, label: string): string {
 
 function header(r: ReportData, name: string): string {
   const t = r.totals;
+  const hostSteps = r.layers.filter((l) => l.kind === 'host').length;
   const facts = [
     `target <code>${esc(r.target.name)}</code>, tile t=${int(r.tile)}`,
     ...(r.bits !== undefined ? [`${int(r.bits)}-bit`] : []),
@@ -100,7 +101,8 @@ function header(r: ReportData, name: string): string {
   return `<header><h1>tilec report: ${esc(name)}</h1>
 <p class="lead">model <code>${esc(r.model)}</code>; ${facts.join('; ')}</p>
 <div class="cards">${[
-    card(int(r.layers.length), 'matrix layers'),
+    card(int(r.layers.filter((l) => l.kind !== 'host').length), 'matrix layers'),
+    ...(hostSteps > 0 ? [card(int(hostSteps), 'host steps')] : []),
     card(int(t.macs), 'MACs'),
     card(optInt(t.tile_ops), 'tile ops'),
     card(t.dram_bytes === null ? 'n/a' : bytes(t.dram_bytes), 'DRAM traffic'),

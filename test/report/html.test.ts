@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { VerifyDoc } from '../../cli/commands/verify.js';
 import type { CompileReport } from '../../cli/compile-report.js';
 import { niceCeil } from '../../cli/report/bar-chart.js';
-import { esc } from '../../cli/report/format.js';
+import { bytes, esc } from '../../cli/report/format.js';
 import { layoutGraph } from '../../cli/report/graph-svg.js';
 import { renderReportHtml } from '../../cli/report/html.js';
 import type { GraphSummary, ReportData, ReportLayer, SqnrEntry } from '../../cli/report/types.js';
@@ -73,12 +73,15 @@ describe('renderReportHtml', () => {
     expect(width('s-utilization', 0)).toBeCloseTo(400 * l0.utilization!, 1);
     const maxDram = niceCeil(Math.max(...report.layers.map((l) => l.dram_bytes!)));
     expect(width('s-dram', 0)).toBeCloseTo((400 * l0.dram_bytes!) / maxDram, 1);
-    expect([niceCeil(1), niceCeil(1.5), niceCeil(2.2), niceCeil(3), niceCeil(603), niceCeil(2000)]).toEqual([1, 2, 2.5, 5, 1000, 2000]);
+    expect([0.3, 1, 1.1, 1.5, 2.2, 5, 603, 2000, 7e6].map(niceCeil)).toEqual([0.4, 1, 1.2, 1.6, 4, 6, 800, 2000, 8e6]);
   });
 
   it('formats numbers without the locale and lists the float islands and notes', () => {
     expect(html).toContain(`<b>${report.totals.macs.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')}</b><span>MACs</span>`);
     expect(html).toContain("<li><code>Softmax &#39;softmax&#39;</code></li>");
+    expect([0, 999, 1536, 21_100, 7e6].map(bytes)).toEqual(['0 B', '999 B', '1.54 kB', '21.1 kB', '7 MB']);
+    // Host steps are not matrix layers.
+    expect(html).toContain('<b>11</b><span>matrix layers</span></div><div class="card"><b>1</b><span>host steps</span>');
     const withNotes = renderReportHtml(syntheticReport(3, { notes: ['tiling <pending>'], float_islands: [] }));
     expect(withNotes).toContain('<li>note: tiling &lt;pending&gt;</li>');
     expect(withNotes).toContain('none: every node');
