@@ -94,7 +94,7 @@ describe('tilec inspect', () => {
     expect(macs).toEqual([
       ['Conv', [1, 8, 28, 28], 8 * 784 * 25],
       ['Conv', [1, 16, 14, 14], 16 * 196 * 8 * 25],
-      ['MatMul', [1, 10], 10 * 256],
+      ['Gemm', [1, 10], 10 * 256], // MatMul + Plus folded into one Gemm by fold-bias
     ]);
     expect(doc.totals.macs).toBe(786_560);
   });
