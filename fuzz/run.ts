@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
   if (o.replay !== undefined) return replay(o.replay);
   if (o.only !== undefined) {
     const c = makeCase(o.seed, o.only);
-    return runInline(c.bytes, c.options, `seed ${o.seed} case ${o.only}: ${c.base}; ${c.steps.join('; ')}`);
+    return runInline(c.bytes, c.options, `seed ${o.seed} case ${o.only}: ${c.base}, ${c.steps.length > 0 ? c.steps.join('; ') : 'unmutated'}`);
   }
   const progressEvery = Math.max(100, Math.ceil(o.cases / 20));
   const s = await runFuzz({
