@@ -32,7 +32,7 @@ describe.skipIf(!model || !data)('QDQ export of mnist-8 on onnxruntime against t
     const ds = openDataset(`mnist:${data}`, { name: input, ...valueType(float, input) });
     const calibration = calibrate(float, (i) => new Map([[input, ds.sample(i)]]), 32, { method: 'seed' });
     const realized = runPasses(float, QUANT_PIPELINE, { evaluate: evaluateFloat, options: { calibration } }).graph;
-    const session = await ort.InferenceSession.create(exportQdq(realized));
+    const session = await ort.InferenceSession.create(exportQdq(realized), { intraOpNumThreads: 1, interOpNumThreads: 1 });
     const outQuant = valueType(realized, realized.nodes.find((n) => n.outputs.includes(output))!.inputs[0]!).quant!;
     const [s, z] = [outQuant.scale[0]!, outQuant.zeroPoint[0]!];
 
