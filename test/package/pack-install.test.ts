@@ -1,5 +1,5 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,8 +48,23 @@ const tilec = (...args: string[]) => run('npx', ['--no', '--', 'tilec', ...args]
 let tarball = '';
 let packed: string[] = [];
 
+/**
+ * A copy of what the package is built from (sources, tsconfigs, the files it ships), sharing the checkout's
+ * node_modules: packing there leaves the checkout's dist/ alone and cannot race another test run.
+ */
+function packageSource(): string {
+  const dir = path.join(tmp, 'src');
+  const build = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  const entries = new Set(['package.json', 'tsconfig.json', 'tsconfig.build.json', ...build.include, ...pkg.files.filter((f) => f !== 'dist')]);
+  for (const e of entries) {
+    if (existsSync(path.join(REPO_ROOT, e))) cpSync(path.join(REPO_ROOT, e), path.join(dir, e), { recursive: true });
+  }
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
 beforeAll(() => {
-  const out = mustRun('npm', ['pack', '--json', '--pack-destination', tmp], REPO_ROOT);
+  const out = mustRun('npm', ['pack', '--json', '--pack-destination', tmp], packageSource());
   // npm prints the prepack script's output before the JSON document.
   const doc = JSON.parse(out.slice(out.search(/^\[\s*$/m))) as { filename: string; files: { path: string }[] }[];
   tarball = path.join(tmp, doc[0]!.filename);
