@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { type Target, parseTargetJson, presetTarget, withTile, TARGET_PRESETS } from '../backend/target.js';
+import { LOOP_ORDERS, type LoopOrder, type Target, parseTargetJson, presetTarget, withTile, TARGET_PRESETS } from '../backend/target.js';
+import { IM2COL_MODES, type Im2ColMode } from '../passes/lower/lower-conv.js';
 import { fail } from '../ir/errors.js';
 import { type InputShapes, collectInputShape } from './options.js';
 
@@ -47,6 +48,10 @@ export interface CompileSettings {
   readonly emitOnnx: boolean;
   readonly unsignedMapping: UnsignedMappingName;
   readonly outDir: string;
+  /** How conv patches reach the GEMM (passes/lower): 'explicit' Im2Col nodes or 'implicit' gathering. */
+  readonly im2col: Im2ColMode;
+  /** Tiling strategy of every GEMM; undefined: the target's loopOrder. */
+  readonly loopOrder?: LoopOrder;
   /** True when -o was given (verify writes files only then). */
   readonly outDirGiven: boolean;
 }
@@ -70,6 +75,8 @@ export interface RawCompileOptions {
   printChanges?: boolean;
   emitOnnx?: boolean;
   unsignedMapping?: string;
+  im2col?: string;
+  loopOrder?: string;
   output?: string;
 }
 
@@ -93,6 +100,8 @@ export function addCompileOptions(cmd: Command): Command {
     .option('--print-changes', 'print one line per rewrite a pass makes (e.g. every scale quantize-annotate picks) to stderr')
     .option('--emit-onnx', 'also write NAME.qdq.onnx, the quantized graph as a standard QDQ ONNX model')
     .option('--unsigned-mapping <seed|full>', "codes of non-negative tensors: 'seed' (the seed's always_pos offset) or 'full' (the whole range)", 'seed')
+    .option('--im2col <explicit|implicit>', 'conv lowering: explicit Im2Col nodes (the seed\'s inputs_lowering) or implicit patch gathering', 'explicit')
+    .option('--loop-order <ORDER>', `GEMM tiling strategy, overriding the target's: ${LOOP_ORDERS.join('|')}`)
     .option('-o, --output <DIR>', `output directory (default ${DEFAULT_OUT_DIR})`);
 }
 
@@ -141,6 +150,8 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
   const batch = integerOption('--batch', raw.batch, 1);
   const calibMethod = oneOf('--calib-method', raw.calibMethod, CALIB_METHODS, 'seed');
   const unsignedMapping = oneOf('--unsigned-mapping', raw.unsignedMapping, UNSIGNED_MAPPINGS, 'seed');
+  const im2col = oneOf('--im2col', raw.im2col, IM2COL_MODES, 'explicit');
+  const loopOrder = raw.loopOrder === undefined ? undefined : oneOf('--loop-order', raw.loopOrder, LOOP_ORDERS, 'auto');
   const preprocess = {
     scale: numberOption('--scale', raw.scale, 1),
     mean: numberOption('--mean', raw.mean, 0),
@@ -171,6 +182,8 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
     printChanges: raw.printChanges === true,
     emitOnnx: raw.emitOnnx === true,
     unsignedMapping,
+    im2col,
+    ...(loopOrder !== undefined ? { loopOrder } : {}),
     outDir: raw.output ?? DEFAULT_OUT_DIR,
     outDirGiven: raw.output !== undefined,
   };

@@ -1,38 +1,12 @@
-import { idealCycles } from '../backend/cost.js';
+import type { EmitResult, EmitTotals, LayerReport } from '../backend/emit/index.js';
 import { type Target, normalizeTarget } from '../backend/target.js';
 import { isFloat } from '../ir/dtype.js';
 import { type Graph, valueType } from '../ir/graph.js';
-import type { Node } from '../ir/ops.js';
-import { numel } from '../ir/tensor.js';
 
 // NAME.report.json, the document `compile --json` prints (cli-contract.md: model, target, tile, layers[],
-// totals{}, compile_ms). Until the tiling stage produces programs, the per-layer fields that only the tile
-// program knows (tile_ops, dram_bytes, cycles, utilization) are null, and `notes` says so.
-
-export interface LayerReport {
-  readonly name: string;
-  readonly op: string;
-  /** The GEMM as the matrix unit runs it, C(m×n) = A(m×k)·B(k×n), A = the weights (docs/isa.md §7):
-   * Conv: m = output channels (all groups), k = C/group·kh·kw, n = N·OH·OW; Gemm/MatMul: m = output
-   * features, k = the reduction, n = rows of the activation. */
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  readonly tile_ops: number | null;
-  readonly macs: number;
-  readonly dram_bytes: number | null;
-  readonly cycles: number | null;
-  readonly utilization: number | null;
-}
-
-export interface Totals {
-  readonly tile_ops: number | null;
-  readonly macs: number;
-  readonly dram_bytes: number | null;
-  readonly cycles: number | null;
-  readonly ideal_cycles: number;
-  readonly utilization: number | null;
-}
+// totals{}, compile_ms). The per-layer rows and totals are the emitter's (backend/emit/report.ts: one row per
+// step that emits instructions, GEMMs on the matrix unit and HOST steps, under the cost model); this file
+// only adds what the compile session knows around them.
 
 export interface CalibrationReport {
   readonly spec: string;
@@ -50,49 +24,15 @@ export interface CompileReport {
   readonly bits: number;
   readonly per_channel: boolean;
   readonly unsigned_mapping: string;
+  readonly im2col: string;
   readonly calibration: CalibrationReport;
   readonly layers: readonly LayerReport[];
-  /** Nodes computed in float between a Dequantize and a Quantize (no int8 form), by name and op. */
+  /** Nodes of the realized graph computed in float between a Dequantize and a Quantize (no int8 form). */
   readonly float_islands: readonly { readonly name: string; readonly op: string }[];
-  readonly totals: Totals;
+  readonly totals: EmitTotals;
   readonly files: readonly string[];
   readonly compile_ms: number;
   readonly notes: readonly string[];
-}
-
-const dims = (g: Graph, v: string): readonly number[] => valueType(g, v).shape;
-
-/** m, n, k of a matrix-unit node (float or realized), or undefined for any other node. */
-export function gemmDims(g: Graph, node: Node): { m: number; n: number; k: number } | undefined {
-  switch (node.op) {
-    case 'Conv': case 'QConv': {
-      const w = dims(g, node.inputs[1]!), y = dims(g, node.outputs[0]!);
-      const m = w[0]!;
-      return { m, n: numel(y) / m, k: numel(w.slice(1)) };
-    }
-    case 'Gemm': case 'QGemm': {
-      const a = dims(g, node.inputs[0]!), y = dims(g, node.outputs[0]!);
-      const transA = node.op === 'Gemm' && node.attrs.transA === 1;
-      return { m: y[1]!, n: y[0]!, k: transA ? a[0]! : a[1]! };
-    }
-    case 'MatMul': {
-      const a = dims(g, node.inputs[0]!), y = dims(g, node.outputs[0]!);
-      const m = y[y.length - 1] ?? 1;
-      return { m, n: numel(y) / m, k: a[a.length - 1] ?? 1 };
-    }
-    default: return undefined;
-  }
-}
-
-/** Every matrix-unit layer of the graph, with what is known before tiling. */
-export function layerReports(g: Graph): LayerReport[] {
-  const layers: LayerReport[] = [];
-  for (const node of g.nodes) {
-    const d = gemmDims(g, node);
-    if (d === undefined) continue;
-    layers.push({ name: node.name, op: node.op, ...d, tile_ops: null, macs: d.m * d.n * d.k, dram_bytes: null, cycles: null, utilization: null });
-  }
-  return layers;
 }
 
 /** Nodes of a realized graph that compute in float: anything but Dequantize with a float output. */
@@ -102,8 +42,6 @@ export function floatIslands(g: Graph): { name: string; op: string }[] {
     .map((n) => ({ name: n.name, op: n.op }));
 }
 
-export const UNTILED_NOTE = 'the tiling stage is not implemented yet: tile_ops, dram_bytes, cycles and utilization are null, and no .tbin/.tasm is written';
-
 export interface ReportInput {
   readonly model: string;
   readonly name: string;
@@ -111,17 +49,17 @@ export interface ReportInput {
   readonly bits: number;
   readonly perChannel: boolean;
   readonly unsignedMapping: string;
+  readonly im2col: string;
   readonly calibration: CalibrationReport;
-  /** The realized graph. */
-  readonly graph: Graph;
+  /** The realized graph (before lowering). */
+  readonly quantized: Graph;
+  readonly emitted: EmitResult;
   readonly files: readonly string[];
   readonly compileMs: number;
   readonly notes: readonly string[];
 }
 
 export function buildReport(r: ReportInput): CompileReport {
-  const layers = layerReports(r.graph);
-  const macs = layers.reduce((s, l) => s + l.macs, 0);
   return {
     model: r.model,
     name: r.name,
@@ -130,12 +68,13 @@ export function buildReport(r: ReportInput): CompileReport {
     bits: r.bits,
     per_channel: r.perChannel,
     unsigned_mapping: r.unsignedMapping,
+    im2col: r.im2col,
     calibration: r.calibration,
-    layers,
-    float_islands: floatIslands(r.graph),
-    totals: { tile_ops: null, macs, dram_bytes: null, cycles: null, ideal_cycles: idealCycles(macs, r.target.tile), utilization: null },
+    layers: r.emitted.report,
+    float_islands: floatIslands(r.quantized),
+    totals: r.emitted.totals,
     files: r.files,
     compile_ms: r.compileMs,
-    notes: r.notes,
+    notes: [...r.emitted.notes, ...r.notes],
   };
 }

@@ -1,18 +1,25 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { emitProgram } from '../backend/emit/index.js';
+import { exportQdq } from '../backend/onnx-export.js';
+import type { TileProgram } from '../backend/program.js';
+import { disassemble } from '../backend/tasm.js';
+import { encodeTbin } from '../backend/tbin.js';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
-import { FLOAT_PIPELINE } from '../passes/pipeline.js';
+import { runPasses } from '../passes/manager.js';
+import { FLOAT_PIPELINE, LOWER_PIPELINE } from '../passes/pipeline.js';
 import { evaluateFloat } from '../runtime/float/index.js';
 import { type CompileSettings, DEFAULT_CALIB } from './compile-options.js';
-import { type CompileReport, UNTILED_NOTE, buildReport } from './compile-report.js';
+import { type CompileReport, buildReport } from './compile-report.js';
 import { loadFloatModel } from './model.js';
-import { quantizeModel, QUANT_PASS_NAMES } from './quantize.js';
+import { writeFilesAtomically } from './program-file.js';
+import { QUANT_PASS_NAMES, quantizeModel } from './quantize.js';
 import { openSamples } from './samples.js';
 
 // The compile session: the stages in order, nothing else. import -> FLOAT_PIPELINE -> calibration ->
-// QUANT_PIPELINE (-> tiling and emission once the backend lowers whole graphs). Every stage does its own
-// work; this file only hands one stage's result to the next and collects the output files.
+// QUANT_PIPELINE -> LOWER_PIPELINE -> emission (tiling) -> files. Every stage does its own work; this file only
+// hands one stage's result to the next and collects the output files, which are written all or none.
 
 /** Where a session reports (stderr in the CLI). */
 export interface SessionLog {
@@ -20,7 +27,7 @@ export interface SessionLog {
   line(text: string): void;
   /** --print-ir-after / --time-passes output (may span lines). */
   print(text: string): void;
-  /** Calibration progress: a bar on a terminal, nothing otherwise. */
+  /** Progress of a long step: a bar on a terminal, nothing otherwise. */
   progress?(label: string, total: number): { update(done: number): void; stop(): void };
 }
 
@@ -36,19 +43,32 @@ export interface CompiledModel {
   readonly name: string;
   /** After FLOAT_PIPELINE: the reference of `verify`. */
   readonly float: Graph;
-  /** After QUANT_PIPELINE: the realized int8 graph. */
+  /** After QUANT_PIPELINE: the realized int8 graph (the integer reference runs it). */
   readonly quantized: Graph;
+  /** After LOWER_PIPELINE: what the emitter tiled. */
+  readonly lowered: Graph;
+  readonly program: TileProgram;
   readonly report: CompileReport;
   readonly files: readonly OutputFile[];
 }
 
 /** Every pass --print-ir-after may name, in pipeline order. */
-export const PASS_NAMES: readonly string[] = [...FLOAT_PIPELINE.map((p) => p.name), ...QUANT_PASS_NAMES];
+export const PASS_NAMES: readonly string[] = [...new Set([...FLOAT_PIPELINE, ...LOWER_PIPELINE].map((p) => p.name).concat(QUANT_PASS_NAMES))];
 
 export const modelName = (file: string): string => path.basename(file).replace(/\.onnx$/i, '');
 
+/** Runs `step` with a progress bar (when the log has one), always removing the bar. */
+function withProgress<T>(log: SessionLog, label: string, step: (update: (done: number, total: number) => void) => T): T {
+  let bar: { update(done: number): void; stop(): void } | undefined;
+  try {
+    return step((done, total) => { (bar ??= log.progress?.(label, total))?.update(done); });
+  } finally {
+    bar?.stop();
+  }
+}
+
 /**
- * Runs the pipeline on MODEL.onnx and returns the graphs, the report and the files to write.
+ * Runs the pipeline on MODEL.onnx and returns the graphs, the program, the report and the files to write.
  * `onFloatGraph` sees the float graph before calibration starts (verify opens --data there, so a bad spec
  * fails before the long part).
  */
@@ -60,40 +80,38 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
   const calib = openSamples(s.calib, float, s.preprocess);
   if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
   const { graph: quantized, calibration } = quantizeModel(float, calib, s, log, passOpts);
+  const lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: s.im2col }, log: passOpts.log }, passOpts).graph;
+  const emitted = withProgress(log, 'tile', (update) =>
+    emitProgram(lowered, s.target, { ...(s.loopOrder ? { strategy: s.loopOrder } : {}), onProgress: update }));
 
   const name = modelName(file);
-  const emitted: OutputFile[] = [];
-  const notes = [UNTILED_NOTE];
-  if (s.emitOnnx) notes.push('--emit-onnx: the QDQ exporter is not available yet, no .qdq.onnx is written');
+  const files: OutputFile[] = [
+    { name: `${name}.tbin`, bytes: encodeTbin(emitted.program) },
+    { name: `${name}.tasm`, bytes: disassemble(emitted.program) },
+  ];
+  if (s.emitOnnx) files.push({ name: `${name}.qdq.onnx`, bytes: exportQdq(quantized) });
   const reportFile = `${name}.report.json`;
   const report = buildReport({
-    model: file, name, target: s.target, bits: s.bits, perChannel: s.perChannel, unsignedMapping: s.unsignedMapping,
-    calibration, graph: quantized, files: [...emitted.map((f) => f.name), reportFile],
-    compileMs: Math.round(performance.now() - t0), notes,
+    model: file, name, target: s.target, bits: s.bits, perChannel: s.perChannel, unsignedMapping: s.unsignedMapping, im2col: s.im2col,
+    calibration, quantized, emitted, files: [...files.map((f) => f.name), reportFile], compileMs: Math.round(performance.now() - t0), notes: [],
   });
-  return { file, name, float, quantized, report, files: [...emitted, { name: reportFile, bytes: `${JSON.stringify(report, null, 2)}\n` }] };
+  files.push({ name: reportFile, bytes: `${JSON.stringify(report, null, 2)}\n` });
+  return { file, name, float, quantized, lowered, program: emitted.program, report, files };
 }
 
 /**
- * Writes every file into `dir` or none: each goes to a temporary name in `dir` first, and only when all
- * are written are they renamed into place (a rename within one directory is atomic). On any failure the
- * temporaries are removed and the error is rethrown. Returns the final paths.
+ * Writes every file into `dir` or none (cli/program-file.ts writeFilesAtomically: temporaries, then renames).
+ * A directory this call created is removed again when writing fails. Returns the final paths.
  */
 export function writeOutputsAtomically(dir: string, files: readonly OutputFile[]): string[] {
   if (existsSync(dir) && !statSync(dir).isDirectory()) fail(`-o '${dir}' is not a directory`);
-  mkdirSync(dir, { recursive: true });
-  const staged: [string, string][] = [];
+  const created = mkdirSync(dir, { recursive: true });
+  const paths = files.map((f) => path.join(dir, f.name));
   try {
-    for (const f of files) {
-      const final = path.join(dir, f.name);
-      const tmp = path.join(dir, `.${f.name}.${process.pid}.tmp`);
-      staged.push([tmp, final]);
-      writeFileSync(tmp, f.bytes);
-    }
-    for (const [tmp, final] of staged) renameSync(tmp, final);
+    writeFilesAtomically(files.map((f, i) => ({ path: paths[i]!, bytes: f.bytes })));
   } catch (e) {
-    for (const [tmp] of staged) rmSync(tmp, { force: true });
+    if (created !== undefined) rmSync(created, { recursive: true, force: true });
     throw e;
   }
-  return staged.map(([, final]) => final);
+  return paths;
 }

@@ -42,14 +42,21 @@ Examples:
 }
 
 export function formatCompileReport(r: CompileReport, written: readonly string[]): string {
-  const rows = r.layers.map((l) => [l.name, l.op, String(l.m), String(l.n), String(l.k), thousands(l.macs)]);
+  const pct = (u: number | null): string => (u === null ? '' : `${(100 * u).toFixed(1)}%`);
+  const num = (v: number | null): string => (v === null ? '' : thousands(v));
+  const rows = r.layers.map((l) => [
+    l.name, l.op, l.kind === 'host' ? '' : `${l.m}x${l.n}x${l.k}`, num(l.tile_ops), num(l.macs), num(l.dram_bytes), num(l.cycles),
+    l.kind === 'host' ? '' : pct(l.utilization), l.schedule ?? '',
+  ]);
+  const t = r.totals;
   const lines = [
     `compiled ${r.model} for target '${r.target.name}' (t=${r.tile}), ${r.bits}-bit, ${r.per_channel ? 'per-channel' : 'per-tensor'} weights,`
       + ` calibrated with '${r.calibration.method}' on ${r.calibration.samples} sample(s) of ${r.calibration.spec}`,
     '',
-    formatTable(['layer', 'op', 'm', 'n', 'k', 'MACs'], rows, new Set([2, 3, 4, 5])).trimEnd(),
+    formatTable(['step', 'op', 'm x n x k', 'tile ops', 'MACs', 'DRAM bytes', 'cycles', 'util', 'schedule'], rows, new Set([3, 4, 5, 6, 7])).trimEnd(),
     '',
-    `totals: ${r.layers.length} matrix layers, ${thousands(r.totals.macs)} MACs, ideal ${thousands(r.totals.ideal_cycles)} cycles at t=${r.tile}`,
+    `totals: ${thousands(t.instructions)} instructions, ${thousands(t.tile_ops)} tile ops, ${thousands(t.macs)} MACs, ${thousands(t.dram_bytes)} DRAM bytes,`
+      + ` ${thousands(t.cycles)} cycles (ideal ${thousands(t.ideal_cycles)}, utilization ${pct(t.utilization)}, host ${thousands(t.host_cycles)})`,
   ];
   if (r.float_islands.length > 0) lines.push(`float islands (no int8 form): ${r.float_islands.map((f) => `${f.op} '${f.name}'`).join(', ')}`);
   for (const n of r.notes) lines.push(`note: ${n}`);

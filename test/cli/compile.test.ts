@@ -4,6 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../cli/data/npy.js';
 import { writeOutputsAtomically } from '../../cli/session.js';
+import { assemble } from '../../backend/tasm.js';
+import { decodeTbin, encodeTbin } from '../../backend/tbin.js';
+import { importModel } from '../../frontend/index.js';
+import { evaluateFloat } from '../../runtime/float/index.js';
 import { TilecError } from '../../ir/errors.js';
 import { tensor } from '../../ir/tensor.js';
 import { runCli } from './run-cli.js';
@@ -13,42 +17,65 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'tilec-compile-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const model = writeSmallCnn(tmp);
 
+interface Layer {
+  name: string; op: string; kind: 'tile' | 'host'; m: number; n: number; k: number;
+  tile_ops: number; macs: number; dram_bytes: number; cycles: number; utilization: number; schedule?: string; strategy?: string;
+}
 interface Report {
-  model: string; name: string; tile: number; bits: number; per_channel: boolean;
-  target: { name: string; tile: number };
+  model: string; name: string; tile: number; bits: number; per_channel: boolean; im2col: string;
+  target: { name: string; tile: number; loopOrder: string };
   calibration: { spec: string; method: string; samples: number; batch: number; batches: number };
-  layers: { name: string; op: string; m: number; n: number; k: number; tile_ops: number | null; macs: number; dram_bytes: number | null; cycles: number | null; utilization: number | null }[];
-  totals: { tile_ops: number | null; macs: number; dram_bytes: number | null; cycles: number | null; ideal_cycles: number; utilization: number | null };
+  layers: Layer[];
+  totals: { tile_ops: number; macs: number; dram_bytes: number; cycles: number; ideal_cycles: number; utilization: number; host_cycles: number; instructions: number };
   float_islands: { name: string; op: string }[];
   files: string[];
   compile_ms: number;
+  notes: string[];
 }
 
 const visibleFiles = (dir: string): string[] => readdirSync(dir).sort();
+const tileLayers = (d: Report): Layer[] => d.layers.filter((l) => l.kind === 'tile');
 
 describe('tilec compile', () => {
-  it('writes NAME.report.json and prints the same report with --json', async () => {
+  it('writes NAME.tbin, NAME.tasm and NAME.report.json, and prints the same report with --json', async () => {
     const out = path.join(tmp, 'out-json');
     const r = await runCli('compile', model, '-o', out, '--json');
     expect(r.code).toBe(0);
     // The default calibration is announced on stderr; stdout is only the document.
     expect(r.err).toMatch(/^note: no --calib given: calibrating on seeded random inputs \(random:8:0\)/m);
     const doc = JSON.parse(r.out) as Report;
-    expect(visibleFiles(out)).toEqual(['small.report.json']);
+    expect(visibleFiles(out)).toEqual(['small.report.json', 'small.tasm', 'small.tbin']);
+    expect(doc.files).toEqual(['small.tbin', 'small.tasm', 'small.report.json']);
     expect(JSON.parse(readFileSync(path.join(out, 'small.report.json'), 'utf8'))).toEqual(doc);
 
-    expect([doc.model, doc.name, doc.tile, doc.target.name, doc.target.tile, doc.bits, doc.per_channel]).toEqual([model, 'small', 16, 'default', 16, 8, false]);
+    expect([doc.model, doc.name, doc.tile, doc.target.name, doc.target.tile, doc.bits, doc.per_channel, doc.im2col])
+      .toEqual([model, 'small', 16, 'default', 16, 8, false, 'explicit']);
     expect(doc.calibration).toEqual({ spec: 'random:8:0', method: 'seed', samples: 8, batch: 32, batches: 1 });
-    // conv: m = 4 output channels, n = 1·6·6 output pixels, k = 2·3·3; fc: m = 10 features, n = 1 row, k = 36.
-    expect(doc.layers.map((l) => [l.name, l.op, l.m, l.n, l.k, l.macs])).toEqual([
-      ['conv', 'QConv', 4, 36, 18, 2592],
-      ['fc', 'QGemm', 10, 1, 36, 360],
+    // conv: m = 4 output channels, n = 1·6·6 output pixels, k = 2·3·3 -> ceil(4/16)·ceil(36/16)·ceil(18/16) = 6 tile ops;
+    // fc: m = 10 features, n = 1 row, k = 36 -> 1·1·3 = 3. The im2col and the max pool run as HOST steps.
+    expect(doc.layers.map((l) => [l.name, l.op, l.kind, l.m, l.n, l.k, l.tile_ops, l.macs])).toEqual([
+      ['conv:im2col', 'Im2Col', 'host', 0, 0, 0, 0, 0],
+      ['conv:gemm', 'TileGemm', 'tile', 4, 36, 18, 6, 2592],
+      ['pool', 'MaxPool', 'host', 0, 0, 0, 0, 0],
+      ['fc:gemm', 'TileGemm', 'tile', 10, 1, 36, 3, 360],
     ]);
-    for (const l of doc.layers) expect([l.tile_ops, l.dram_bytes, l.cycles, l.utilization]).toEqual([null, null, null, null]);
-    expect(doc.totals).toEqual({ tile_ops: null, macs: 2952, dram_bytes: null, cycles: null, ideal_cycles: Math.ceil(2952 / 256), utilization: null });
+    for (const l of tileLayers(doc)) {
+      expect(l.cycles).toBeGreaterThan(0);
+      expect(l.dram_bytes).toBeGreaterThan(0);
+      expect(l.utilization).toBe(Math.ceil(l.macs / 256) / l.cycles);
+    }
+    expect([doc.totals.tile_ops, doc.totals.macs, doc.totals.ideal_cycles]).toEqual([9, 2952, Math.ceil(2952 / 256)]);
+    expect(doc.totals.utilization).toBe(doc.totals.ideal_cycles / doc.totals.cycles);
     expect(doc.float_islands).toEqual([]);
-    expect(doc.files).toEqual(['small.report.json']);
     expect(doc.compile_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the .tasm assembles back to the identical .tbin', async () => {
+    const out = path.join(tmp, 'out-json');
+    const tbin = readFileSync(path.join(out, 'small.tbin'));
+    const program = decodeTbin(tbin, 'small.tbin');
+    expect(program.target.tile).toBe(16);
+    expect(Buffer.from(encodeTbin(assemble(readFileSync(path.join(out, 'small.tasm'), 'utf8'), 'small.tasm')))).toEqual(tbin);
   });
 
   it('passes the options through: tile, target, bits, per-channel, calibration', async () => {
@@ -62,7 +89,22 @@ describe('tilec compile', () => {
     expect([doc.target.name, doc.tile, doc.bits, doc.per_channel]).toEqual(['tiny', 4, 6, true]);
     // 2 batches of 2: 4 of the 5 samples.
     expect(doc.calibration).toEqual({ spec: `npy:${calib}`, method: 'minmax', samples: 4, batch: 2, batches: 2 });
+    // t = 4: conv 1·9·5 = 45 tile ops, fc 3·1·9 = 27.
+    expect(tileLayers(doc).map((l) => l.tile_ops)).toEqual([45, 27]);
     expect(doc.totals.ideal_cycles).toBe(Math.ceil(2952 / 16));
+  });
+
+  it('--loop-order and --im2col reach the lowering and the tiler; --emit-onnx writes a QDQ model', async () => {
+    const out = path.join(tmp, 'out-seed');
+    const r = await runCli('compile', model, '-o', out, '--json', '--loop-order', 'seed', '--im2col', 'implicit', '--emit-onnx');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as Report;
+    expect(doc.im2col).toBe('implicit');
+    for (const l of tileLayers(doc)) expect(l.strategy).toBe('seed');
+    expect(visibleFiles(out)).toEqual(['small.qdq.onnx', 'small.report.json', 'small.tasm', 'small.tbin']);
+    const qdq = importModel(readFileSync(path.join(out, 'small.qdq.onnx')), { evaluate: evaluateFloat });
+    const ops = new Set(qdq.nodes.map((n) => n.op));
+    expect(ops.has('QuantizeLinear') && ops.has('DequantizeLinear') && ops.has('Conv') && ops.has('Gemm')).toBe(true);
   });
 
   it('human output: a layer table and the files written', async () => {
@@ -70,9 +112,10 @@ describe('tilec compile', () => {
     const r = await runCli('compile', model, '-o', out);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^compiled .*small\.onnx for target 'default' \(t=16\), 8-bit, per-tensor weights/);
-    expect(r.out).toMatch(/^conv +QConv +4 +36 +18 +2,592$/m);
-    expect(r.out).toMatch(/^fc +QGemm +10 +1 +36 +360$/m);
-    expect(r.out).toContain(`wrote ${path.join(out, 'small.report.json')}`);
+    expect(r.out).toMatch(/^conv:gemm +TileGemm +4x36x18 +6 +2,592 /m);
+    expect(r.out).toMatch(/^fc:gemm +TileGemm +10x1x36 +3 +360 /m);
+    expect(r.out).toMatch(/^totals: [0-9,]+ instructions, 9 tile ops, 2,952 MACs/m);
+    expect(r.out).toContain(`wrote ${['small.tbin', 'small.tasm', 'small.report.json'].map((f) => path.join(out, f)).join(', ')}`);
   });
 
   it('--time-passes and --print-ir-after go to stderr, never into the --json document', async () => {
@@ -137,6 +180,12 @@ describe('writeOutputsAtomically', () => {
     expect(() => writeOutputsAtomically(dir, [{ name: 'a.json', bytes: 'new' }, { name: 'no/such/b.bin', bytes: 'x' }])).toThrow(/ENOENT/);
     expect(visibleFiles(dir)).toEqual(['a.json']);
     expect(readFileSync(path.join(dir, 'a.json'), 'utf8')).toBe('old');
+  });
+
+  it('removes a directory it created when writing fails', () => {
+    const dir = path.join(tmp, 'atomic-new', 'deeper');
+    expect(() => writeOutputsAtomically(dir, [{ name: 'a.json', bytes: 'x' }, { name: 'no/b.bin', bytes: 'x' }])).toThrow(/ENOENT/);
+    expect(existsSync(path.join(tmp, 'atomic-new'))).toBe(false);
   });
 
   it('refuses a directory path that is a file', () => {

@@ -65,9 +65,9 @@ describe('tilec verify', () => {
     expect(doc.top1_agreement).toBe(want.agreement);
     expect(doc.max_abs_error).toBe(want.maxErr);
     expect(doc.max_abs_error).toBeGreaterThan(0);
-    // The tile program does not exist yet: bit-exactness is unknown, and the document says why.
-    expect([doc.bit_exact, doc.mismatched_samples]).toEqual([null, null]);
-    expect(doc.notes.join(' ')).toMatch(/tile program/);
+    // The tile program on the tile machine computes exactly what the integer reference does.
+    expect([doc.bit_exact, doc.mismatched_samples]).toEqual([true, 0]);
+    expect(doc.notes).toEqual([]);
     // Every value both graphs compute (the Conv output itself is fused away into the Relu's QConv).
     expect(doc.layers.map((l) => l.name)).toEqual(['r', 'p', 'f', 'logits']);
     const logits = doc.layers.find((l) => l.name === 'logits')!;
@@ -100,7 +100,7 @@ describe('tilec verify', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^verified .*small\.onnx on 4 sample\(s\) of random:4$/m);
     expect(r.out).toMatch(/^ {2}float top-1 +n\/a \(no labels\)$/m);
-    expect(r.out).toMatch(/^ {2}bit exact +not checked$/m);
+    expect(r.out).toMatch(/^ {2}bit exact +yes$/m);
     const rows = r.out.split('\n').filter((l) => /^(r|p|f|logits) +-?[0-9.]+ +[0-9,]+$/.test(l));
     expect(rows).toHaveLength(4);
     const dbs = rows.map((l) => Number(l.trim().split(/ +/)[1]));
@@ -111,6 +111,6 @@ describe('tilec verify', () => {
     const out = path.join(tmp, 'verify-out');
     const r = await runCli('verify', model, '--data', 'random:2', '-o', out, '--json');
     expect(r.code).toBe(0);
-    expect(readdirSync(out)).toEqual(['small.report.json']);
+    expect(readdirSync(out).sort()).toEqual(['small.report.json', 'small.tasm', 'small.tbin']);
   });
 });
