@@ -9,6 +9,7 @@ import { importModel } from '../../frontend/index.js';
 import { runPasses } from '../../passes/manager.js';
 import { FLOAT_PIPELINE, LOWER_PIPELINE, QUANT_PIPELINE } from '../../passes/pipeline.js';
 import { importQdqPass } from '../../passes/qdq/import-qdq.js';
+import { calibrate } from '../../runtime/calibrate.js';
 import { evaluateFloat } from '../../runtime/float/index.js';
 import { runGraph } from '../../runtime/interpreter.js';
 import { type ModelSpec, type NodeSpec, type TensorSpec, buildModel, onnx } from '../helpers/onnx-builder.js';
@@ -146,6 +147,36 @@ describe('exportQdq', () => {
     for (const seed of [7, 8, 9]) {
       const x = randomTensor([1, 3, 8, 8], seed, -1.5, 2.5);
       expect(Array.from(run(again, x).data)).toEqual(Array.from(run(realized, x).data));
+    }
+  });
+
+  it('narrows 4-bit codes with a Clip: onnxruntime still agrees to one code', async () => {
+    // The same network without its QDQ pairs, calibrated (seed method) and quantized to 4 bits per channel.
+    const spec = model();
+    const floatOnly: ModelSpec = {
+      ...spec,
+      nodes: spec.nodes.filter((n) => n.op !== 'QuantizeLinear' && !(n.op === 'DequantizeLinear' && !n.inputs[0]!.startsWith('w')))
+        .map((n) => ({ ...n, inputs: n.inputs.map((v) => v.replace(/^(x|r1|p|k2|a|sum)f$/, '$1')) , outputs: n.outputs.map((v) => (v === 'g' ? 'y' : v)) })),
+    };
+    const withParams = runPasses(importModel(buildModel(floatOnly), { evaluate: evaluateFloat }), [importQdqPass, ...FLOAT_PIPELINE], ctx).graph;
+    // Forget the weights' 8-bit params: annotate derives 4-bit ones.
+    const float: Graph = { ...withParams, values: new Map([...withParams.values].map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape }])) };
+    const calibration = calibrate(float, (i) => new Map([['x', randomTensor([1, 3, 8, 8], 100 + i, -1.5, 2.5)]]), 8, { method: 'minmax' });
+    const four = runPasses(float, QUANT_PIPELINE, { evaluate: evaluateFloat, options: { calibration, bits: 4, perChannel: true } }).graph;
+    const q = four.values.get(four.nodes.find((n) => n.op === 'Dequantize')!.inputs[0]!)!.quant!;
+    expect(q.bits).toBe(4);
+    expect(four.values.get(four.nodes.find((n) => n.op === 'QConv')!.inputs[1]!)!.quant).toMatchObject({ bits: 4, axis: 0 });
+    const b4 = exportQdq(four);
+    const clips = onnx.ModelProto.decode(b4).graph!.node!.filter((n) => n.opType === 'Clip');
+    expect(clips.length).toBeGreaterThanOrEqual(5); // every requantized output and the input quantization
+    for (const seed of [21, 22, 23]) {
+      const x = randomTensor([1, 3, 8, 8], seed, -1.5, 2.5);
+      const want = run(four, x);
+      const got = await runOrt(b4, x);
+      want.data.forEach((v, i) => {
+        const code = (u: number): number => quantizeF32(u, q.scale[0]!, q.zeroPoint[0]!, -8, 7);
+        expect(Math.abs(code(got[i]!) - code(v))).toBeLessThanOrEqual(1);
+      });
     }
   });
 
