@@ -133,3 +133,36 @@ describe('import-qdq on a QDQ model', () => {
     expect(dequantizeConstant(original.nodes.find((n) => n.name === 'dq_x')!, original)).toBeUndefined();
   });
 });
+
+describe('import-qdq on weights kept in float behind a QuantizeLinear -> DequantizeLinear pair', () => {
+  it('becomes the fake-quantized constant, its codes those QuantizeLinear gives', () => {
+    const w = randomTensor([3, 4], 31, -1, 1);
+    const spec: ModelSpec = {
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2, 4] }],
+      initializers: [
+        { name: 'w', dtype: 'float32', shape: [3, 4], data: w.data },
+        { name: 'ws', dtype: 'float32', shape: [4], data: [0.01, 0.008, 0.009, 0.0075].map(f) },
+        { name: 'wz', dtype: 'uint8', shape: [4], data: [128, 128, 128, 128] },
+      ],
+      nodes: [
+        { op: 'QuantizeLinear', name: 'qw', inputs: ['w', 'ws', 'wz'], outputs: ['wq'], attrs: { axis: 1 } },
+        { op: 'DequantizeLinear', name: 'dqw', inputs: ['wq', 'ws', 'wz'], outputs: ['wf'], attrs: { axis: 1 } },
+        { op: 'MatMul', name: 'mm', inputs: ['x', 'wf'], outputs: ['y'] },
+      ],
+    };
+    const original = load(spec);
+    const g = importQdq(original);
+    expect(ops(g)).toEqual(['MatMul']);
+    expect(g.values.get('wf')!.quant).toEqual({ scale: [0.01, 0.008, 0.009, 0.0075].map(f), zeroPoint: [0, 0, 0, 0], axis: 1, bits: 8 });
+    const x = randomTensor([2, 3], 32);
+    const want = runGraph(original, new Map([['x', x]]), evaluateFloat).get('y')!;
+    expect(Array.from(runGraph(g, new Map([['x', x]]), evaluateFloat).get('y')!.data)).toEqual(Array.from(want.data));
+    const wf = g.initializers.get('wf')!;
+    Array.from(w.data).forEach((v, i) => {
+      const s = [0.01, 0.008, 0.009, 0.0075].map(f)[i % 4]!;
+      expect(quantizeF32(wf.data[i]!, s, 0, -128, 127)).toBe(quantizeF32(v, s, 128, 0, 255) - 128);
+    });
+  });
+});
