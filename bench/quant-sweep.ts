@@ -34,7 +34,7 @@ function top1(g: typeof float): number {
 const rows: { method: string; weights: string; bits: number; int8_top1: number }[] = [];
 process.stderr.write(`float top-1 ${top1(float)}\n`);
 for (const method of CALIB_METHODS) {
-  const stats = calibrateSamples(float, data, { calibMethod: method }, {});
+  const stats = calibrateSamples(float, data, { calibMethod: method });
   for (const perChannel of [false, true]) {
     for (const bits of [8, 6, 4]) {
       const g = realize(float, stats, { bits, perChannel, calibMethod: method, unsignedMapping: 'seed' });

@@ -3,18 +3,17 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { LOOP_ORDERS, type LoopOrder, type Target, parseTargetJson, presetTarget, withTile, TARGET_PRESETS } from '../backend/target.js';
 import { IM2COL_MODES, type Im2ColMode } from '../passes/lower/lower-conv.js';
+import type { UnsignedMapping } from '../ir/arith.js';
 import { fail } from '../ir/errors.js';
+import { CALIB_METHODS, type CalibMethod } from '../ir/quant/index.js';
 import { type InputShapes, collectInputShape } from './options.js';
 
 // The options `compile` and `verify` share (cli-contract.md, "Options (shared by compile and verify)").
 // Commander only collects the raw strings; resolveCompileOptions() validates all of them in one place and
 // throws a TilecError whose message is the whole `error:` line, e.g. `--tile must be an integer >= 1, got 0`.
 
-export const CALIB_METHODS = ['seed', 'minmax', 'percentile', 'mse', 'entropy'] as const;
-export type CalibMethodName = (typeof CALIB_METHODS)[number];
-
-export const UNSIGNED_MAPPINGS = ['seed', 'full'] as const;
-export type UnsignedMappingName = (typeof UNSIGNED_MAPPINGS)[number];
+export { CALIB_METHODS };
+export const UNSIGNED_MAPPINGS: readonly UnsignedMapping[] = ['seed', 'full'];
 
 /** Calibration data when --calib is absent: 8 seeded uniform samples (stderr says so). */
 export const DEFAULT_CALIB = 'random:8:0';
@@ -33,7 +32,7 @@ export interface CompileSettings {
   readonly calib: string;
   /** True when --calib was not given and DEFAULT_CALIB is used. */
   readonly calibDefaulted: boolean;
-  readonly calibMethod: CalibMethodName;
+  readonly calibMethod: CalibMethod;
   /** Calibration batches to use (undefined: all the calibration data). */
   readonly calibBatches?: number;
   /** Samples per calibration batch (undefined: the calibration's default). */
@@ -46,7 +45,7 @@ export interface CompileSettings {
   /** --print-changes: one stderr line per rewrite (PassContext.log). */
   readonly printChanges: boolean;
   readonly emitOnnx: boolean;
-  readonly unsignedMapping: UnsignedMappingName;
+  readonly unsignedMapping: UnsignedMapping;
   readonly outDir: string;
   /** How conv patches reach the GEMM (passes/lower): 'explicit' Im2Col nodes or 'implicit' gathering. */
   readonly im2col: Im2ColMode;

@@ -7,7 +7,6 @@ import { evaluateFloat } from '../runtime/float/index.js';
 import type { CompileSettings } from './compile-options.js';
 import type { CalibrationReport } from './compile-report.js';
 import type { SampleSource } from './samples.js';
-import type { SessionLog } from './session.js';
 
 // The quantization stages of the compile session: calibration (runtime/calibrate.ts) on the float graph,
 // then QUANT_PIPELINE with the statistics and the options in PassContext.options (passes/quantize/options.ts).
@@ -28,18 +27,9 @@ export function calibrationCount(size: number, s: Pick<CompileSettings, 'calibBa
   return Math.min(size, s.calibBatches * (s.batch ?? DEFAULT_CALIB_BATCH_SIZE));
 }
 
-/** Runs the float graph on the calibration samples (a progress bar on a terminal). */
-export function calibrateSamples(float: Graph, calib: SampleSource, s: Pick<CompileSettings, 'calibMethod' | 'calibBatches' | 'batch'>, log: Pick<SessionLog, 'progress'>): CalibrationStats {
-  let bar: { update(done: number): void; stop(): void } | undefined;
-  try {
-    return calibrate(float, calib.feeds, calibrationCount(calib.size, s), {
-      method: s.calibMethod,
-      batchSize: s.batch,
-      onProgress: (done, total) => { (bar ??= log.progress?.('calibrate', total))?.update(done); },
-    });
-  } finally {
-    bar?.stop();
-  }
+/** Runs the float graph on the calibration samples; `onProgress(done, total)` after each sample. */
+export function calibrateSamples(float: Graph, calib: SampleSource, s: Pick<CompileSettings, 'calibMethod' | 'calibBatches' | 'batch'>, onProgress?: (done: number, total: number) => void): CalibrationStats {
+  return calibrate(float, calib.feeds, calibrationCount(calib.size, s), { method: s.calibMethod, batchSize: s.batch, ...(onProgress ? { onProgress } : {}) });
 }
 
 /** QUANT_PIPELINE on the float graph with the calibration statistics: the realized int8 graph. */
@@ -48,8 +38,9 @@ export function realize(float: Graph, stats: CalibrationStats, s: Pick<CompileSe
   return runPasses(float, QUANT_PIPELINE, { evaluate: evaluateFloat, options, log: passOpts.log }, passOpts).graph;
 }
 
-export function quantizeModel(float: Graph, calib: SampleSource, s: CompileSettings, log: SessionLog, passOpts: PassPrintOptions): { graph: Graph; calibration: CalibrationReport } {
-  const stats = calibrateSamples(float, calib, s, log);
+/** Calibration then QUANT_PIPELINE; `onProgress` follows the calibration samples. */
+export function quantizeModel(float: Graph, calib: SampleSource, s: CompileSettings, passOpts: PassPrintOptions, onProgress?: (done: number, total: number) => void): { graph: Graph; calibration: CalibrationReport } {
+  const stats = calibrateSamples(float, calib, s, onProgress);
   return {
     graph: realize(float, stats, s, passOpts),
     calibration: { spec: calib.spec, method: stats.method, samples: stats.samples, batch: stats.batchSize, batches: stats.batches },

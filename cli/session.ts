@@ -79,7 +79,7 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
   onFloatGraph?.(float);
   const calib = openSamples(s.calib, float, s.preprocess);
   if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
-  const { graph: quantized, calibration } = quantizeModel(float, calib, s, log, passOpts);
+  const { graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(float, calib, s, passOpts, update));
   const lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: s.im2col }, log: passOpts.log }, passOpts).graph;
   const emitted = withProgress(log, 'tile', (update) =>
     emitProgram(lowered, s.target, { ...(s.loopOrder ? { strategy: s.loopOrder } : {}), onProgress: update }));
