@@ -45,7 +45,7 @@ describe('FLOAT_PIPELINE', () => {
     const g = exported();
     const { graph, timings } = runPasses(g, FLOAT_PIPELINE, ctx);
     expect(timings.map((t) => [t.pass, t.changed])).toEqual([
-      ['fold-constants', true], ['remove-identity', true], ['fold-batchnorm', true], ['dce', true],
+      ['fold-constants', true], ['remove-identity', true], ['fold-bias', false], ['fold-batchnorm', true], ['dce', true],
     ]);
     expect(graph.nodes.map((n) => `${n.op} ${n.name}`)).toEqual(['Conv conv', 'Relu relu', 'Reshape flatten', 'Gemm fc']);
     expect([...graph.initializers.keys()].sort()).toEqual(['conv_b_bn', 'conv_w_bn', 'fc_c_bn', 'fc_w_bn', 'shp']);
