@@ -1,3 +1,4 @@
+import { LOOP_ORDERS, type LoopOrder } from '../backend/target.js';
 import { CALIB_METHODS, type CalibMethod } from '../ir/quant/index.js';
 import { mutateBytes, mutateStructure } from './mutate.js';
 import { Rng } from './rng.js';
@@ -13,12 +14,16 @@ export interface CaseOptions {
   readonly unsignedMapping: 'seed' | 'full';
   readonly tile: number;
   readonly im2col: 'explicit' | 'implicit';
+  /** --loop-order; undefined: the target's. */
+  readonly loopOrder?: LoopOrder;
+  /** --emit-onnx: also export the QDQ model. */
+  readonly emitOnnx: boolean;
   /** Seed of the random calibration/run samples. */
   readonly sampleSeed: number;
 }
 
 export const DEFAULT_CASE_OPTIONS: CaseOptions = {
-  bits: 8, perChannel: false, method: 'seed', unsignedMapping: 'seed', tile: 16, im2col: 'explicit', sampleSeed: 0,
+  bits: 8, perChannel: false, method: 'seed', unsignedMapping: 'seed', tile: 16, im2col: 'explicit', emitOnnx: false, sampleSeed: 0,
 };
 
 export interface FuzzCase {
@@ -54,6 +59,8 @@ export function makeCase(seed: number, index: number): FuzzCase {
     unsignedMapping: r.chance(0.8) ? 'seed' : 'full',
     tile: r.pick([16, 16, 8, 5, 4, 3, 2, 1]),
     im2col: r.chance(0.5) ? 'explicit' : 'implicit',
+    ...(r.chance(0.5) ? { loopOrder: r.pick(LOOP_ORDERS) } : {}),
+    emitOnnx: r.chance(0.3),
     sampleSeed: r.int(0, 2 ** 31 - 1),
   };
   return { index, base: base.name, steps, bytes, options };

@@ -1,34 +1,34 @@
-import { emitProgram } from '../backend/emit/index.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TileProgram } from '../backend/program.js';
 import { assemble, disassemble } from '../backend/tasm.js';
 import { decodeTbin, encodeTbin } from '../backend/tbin.js';
-import { presetTarget, withTile } from '../backend/target.js';
+import { resolveCompileOptions } from '../cli/compile-options.js';
 import { type Limits, checkGraphMemory, checkModelBytes, checkProgramMemory, checkTileOps, importLimits } from '../cli/limits.js';
+import { openSamples } from '../cli/samples.js';
+import { PASS_NAMES, type SessionLog, compileModel } from '../cli/session.js';
 import { importModel } from '../frontend/index.js';
-import { isFloat, newTensorData } from '../ir/dtype.js';
 import { TilecError } from '../ir/errors.js';
-import { type Graph, valueType } from '../ir/graph.js';
-import type { Tensor } from '../ir/tensor.js';
-import { runPasses } from '../passes/manager.js';
-import { FLOAT_PIPELINE, LOWER_PIPELINE, QUANT_PIPELINE } from '../passes/pipeline.js';
-import { calibrate } from '../runtime/calibrate.js';
 import { evaluateFloat } from '../runtime/float/index.js';
 import { ProgramRunner } from '../runtime/tile/run-program.js';
 import { verifySamples } from '../runtime/verify.js';
 import type { CaseOptions } from './case.js';
-import { Rng } from './rng.js';
 
-// What one fuzz case runs: the compile session's stages in its order (cli/session.ts: import ->
-// FLOAT_PIPELINE -> calibration -> QUANT_PIPELINE), then LOWER_PIPELINE -> emission, the .tbin and .tasm
-// round trips, and `verify`'s loop (float reference, integer reference, tile machine) on the calibration
-// samples. Works on bytes (no files) under the fuzzer's resource limits.
+// What one fuzz case runs: `tilec compile` itself (cli/session.ts compileModel: import -> FLOAT_PIPELINE ->
+// calibration on `random:2:SEED` -> QUANT_PIPELINE -> LOWER_PIPELINE -> emission -> .tbin/.tasm/report,
+// and the QDQ export with --emit-onnx), then checks that the program's .tbin and .tasm forms reproduce it
+// byte for byte, then `verify`'s loop (float reference, integer reference, tile machine) on the same samples.
+//
+// The fuzzer's limits (cli/limits.ts) are applied around the session: the model is imported once with
+// them before compiling (maxTensorElements), and the float graph is checked for memory and tile ops before
+// calibration, so an inflating mutation stops early.
 //
 // Outcomes: a TilecError while compiling is the expected answer to a bad model ("typed"); any other
 // exception is a crash. Once compile succeeded, every error is a crash — a program tilec produced must
 // round-trip and run — and a tile result that differs from the integer reference is a mismatch.
 
-export type Stage = 'import' | 'float' | 'limits' | 'calibrate' | 'quantize' | 'lower' | 'emit' | 'format' | 'run';
-const COMPILE_STAGES: ReadonlySet<Stage> = new Set(['import', 'float', 'limits', 'calibrate', 'quantize', 'lower', 'emit']);
+export type Stage = 'import' | 'float' | 'limits' | 'compile' | 'format' | 'run';
+const COMPILE_STAGES: ReadonlySet<Stage> = new Set(['import', 'float', 'limits', 'compile']);
 
 export interface Outcome {
   readonly kind: 'success' | 'typed' | 'crash' | 'mismatch';
@@ -37,21 +37,10 @@ export interface Outcome {
   readonly stack?: string;
 }
 
-/** Calibration samples per case (two: the seed method's first batch and something beyond it). */
+/** Calibration (and verification) samples per case: two uniform [0,1) samples, as `--calib random:2:SEED`. */
 export const SAMPLES = 2;
 
-/** Uniform [0,1) floats (what `--calib random:N` feeds), zeros for integer and bool inputs. */
-function sampleFeeds(g: Graph, sampleSeed: number): (i: number) => Map<string, Tensor> {
-  return (i) => {
-    const r = Rng.forCase(sampleSeed, i, 1);
-    return new Map(g.inputs.map((name): [string, Tensor] => {
-      const t = valueType(g, name);
-      const data = newTensorData(t.dtype, t.shape.reduce((a, b) => a * b, 1));
-      if (isFloat(t.dtype)) for (let k = 0; k < data.length; k++) data[k] = r.next();
-      return [name, { dtype: t.dtype, shape: [...t.shape], data }];
-    }));
-  };
-}
+const SILENT: SessionLog = { line: () => {}, print: () => {} };
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -62,36 +51,42 @@ function checkFormats(p: TileProgram): void {
   if (!sameBytes(encodeTbin(assemble(disassemble(p), 'fuzz.tasm')), tbin)) throw new Error('.tasm assemble(disassemble(p)) does not reproduce the .tbin');
 }
 
-/** Compiles `bytes` and runs the program; never throws (every failure is an Outcome). */
-export function runCase(bytes: Uint8Array, o: CaseOptions, limits: Limits): Outcome {
+/** The compile options of the case, as the command line would give them. */
+const settingsOf = (o: CaseOptions): ReturnType<typeof resolveCompileOptions> => resolveCompileOptions({
+  bits: String(o.bits), perChannel: o.perChannel, calib: `random:${SAMPLES}:${o.sampleSeed}`, calibMethod: o.method,
+  unsignedMapping: o.unsignedMapping, tile: String(o.tile), im2col: o.im2col, emitOnnx: o.emitOnnx,
+  ...(o.loopOrder ? { loopOrder: o.loopOrder } : {}),
+}, PASS_NAMES);
+
+/**
+ * Compiles `bytes` (written to `workDir/fuzz.onnx`, the session reads files) and runs the program. Never
+ * throws: every failure is an Outcome.
+ */
+export function runCase(bytes: Uint8Array, o: CaseOptions, limits: Limits, workDir: string): Outcome {
   let stage: Stage = 'import';
   try {
-    checkModelBytes(bytes.length, 'fuzz.onnx', limits);
-    const imported = importModel(bytes, { path: 'fuzz.onnx', evaluate: evaluateFloat, warn: () => {}, ...importLimits(limits) });
+    const file = path.join(workDir, 'fuzz.onnx');
+    checkModelBytes(bytes.length, file, limits);
+    importModel(bytes, { path: file, evaluate: evaluateFloat, warn: () => {}, ...importLimits(limits) });
+    writeFileSync(file, bytes);
+    const settings = settingsOf(o);
     stage = 'float';
-    const float = runPasses(imported, FLOAT_PIPELINE, { evaluate: evaluateFloat, options: {} }).graph;
-    stage = 'limits';
-    checkGraphMemory(float, limits);
-    checkTileOps(float, o.tile, limits);
-    stage = 'calibrate';
-    const feeds = sampleFeeds(float, o.sampleSeed);
-    const stats = calibrate(float, feeds, SAMPLES, { method: o.method });
-    stage = 'quantize';
-    const quantOptions = { bits: o.bits, perChannel: o.perChannel, method: o.method, unsignedMapping: o.unsignedMapping, calibration: stats };
-    const quantized = runPasses(float, QUANT_PIPELINE, { evaluate: evaluateFloat, options: quantOptions }).graph;
-    stage = 'lower';
-    const lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: o.im2col } }).graph;
-    checkTileOps(lowered, o.tile, limits);
-    stage = 'emit';
-    const { program } = emitProgram(lowered, withTile(presetTarget('default'), o.tile));
-    checkProgramMemory(program, limits);
+    const compiled = compileModel(file, settings, SILENT, (float) => {
+      stage = 'limits';
+      checkGraphMemory(float, limits);
+      checkTileOps(float, o.tile, limits);
+      stage = 'compile';
+    });
+    checkTileOps(compiled.lowered, o.tile, limits);
+    checkProgramMemory(compiled.program, limits);
     stage = 'format';
-    checkFormats(program);
+    checkFormats(compiled.program);
     stage = 'run';
-    const runner = new ProgramRunner(program);
+    const samples = openSamples(settings.calib, compiled.float, settings.preprocess);
+    const runner = new ProgramRunner(compiled.program);
     const programInputs = new Set(runner.inputEntries.map((e) => e.name));
     const result = verifySamples({
-      float, quantized, evaluate: evaluateFloat, samples: SAMPLES, feeds,
+      float: compiled.float, quantized: compiled.quantized, evaluate: evaluateFloat, samples: SAMPLES, feeds: samples.feeds,
       runTile: (f) => runner.run(new Map([...f].filter(([name]) => programInputs.has(name)))).outputs,
     });
     if (result.bitExact === false) {
@@ -99,8 +94,10 @@ export function runCase(bytes: Uint8Array, o: CaseOptions, limits: Limits): Outc
     }
     return { kind: 'success' };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const stack = e instanceof Error ? e.stack : undefined;
+    // Messages name the case's file; without the temporary folder they are the same on every run.
+    const local = (t: string): string => t.split(`${workDir}${path.sep}`).join('');
+    const message = local(e instanceof Error ? e.message : String(e));
+    const stack = e instanceof Error && e.stack ? local(e.stack) : undefined;
     const typed = e instanceof TilecError && COMPILE_STAGES.has(stage);
     return { kind: typed ? 'typed' : 'crash', stage, message: `${e instanceof Error ? e.name : 'thrown'}: ${message}`, ...(stack ? { stack } : {}) };
   }

@@ -9,6 +9,8 @@ export interface Job {
   readonly bytes: Uint8Array;
   readonly options: CaseOptions;
   readonly limits: Limits;
+  /** A folder of the runner's where the case's model file is written. */
+  readonly workDir: string;
 }
 
 export type Reply =

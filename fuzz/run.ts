@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { type CaseOptions, DEFAULT_CASE_OPTIONS, makeCase } from './case.js';
 import { runCase } from './pipeline.js';
@@ -24,7 +26,13 @@ function summaryLine(s: FuzzSummary): string {
 
 /** Runs one case here (no worker, no time bound) and prints everything known about it. */
 function runInline(bytes: Uint8Array, options: CaseOptions, title: string): number {
-  const r = runCase(bytes, options, FUZZ_LIMITS);
+  const workDir = mkdtempSync(path.join(tmpdir(), 'tilec-fuzz-'));
+  let r;
+  try {
+    r = runCase(bytes, options, FUZZ_LIMITS, workDir);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
   process.stdout.write(`${title}\noptions: ${JSON.stringify(options)}\noutcome: ${r.kind}${r.stage ? ` (stage ${r.stage})` : ''}\n`);
   if (r.message) process.stdout.write(`message: ${r.message}\n`);
   if (r.stack && r.kind !== 'typed') process.stdout.write(`${r.stack}\n`);

@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -162,10 +163,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const byStage: Record<string, number> = {};
   const failures: FuzzFailure[] = [];
   const worker = new CaseWorker();
+  const workDir = mkdtempSync(path.join(tmpdir(), 'tilec-fuzz-'));
   try {
     for (let i = 0; i < o.cases; i++) {
       const c = makeCase(o.seed, i);
-      const r = await worker.run({ index: i, bytes: c.bytes, options: c.options, limits }, timeoutMs);
+      const r = await worker.run({ index: i, bytes: c.bytes, options: c.options, limits, workDir }, timeoutMs);
       counts[r.kind]++;
       if (r.kind === 'typed') byStage[r.stage ?? '?'] = (byStage[r.stage ?? '?'] ?? 0) + 1;
       if (r.kind === 'crash' || r.kind === 'hang' || r.kind === 'mismatch') {
@@ -177,6 +179,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     }
   } finally {
     await worker.close();
+    rmSync(workDir, { recursive: true, force: true });
   }
   return {
     seed: o.seed, cases: o.cases, typed_errors: counts.typed, successes: counts.success,

@@ -8,7 +8,7 @@ import type { Job, Reply } from './protocol.js';
 const port = parentPort;
 if (!port) throw new Error('fuzz/worker.ts runs as a worker thread of fuzz/runner.ts');
 port.on('message', (job: Job) => {
-  const reply: Reply = { type: 'result', index: job.index, outcome: runCase(job.bytes, job.options, job.limits) };
+  const reply: Reply = { type: 'result', index: job.index, outcome: runCase(job.bytes, job.options, job.limits, job.workDir) };
   port.postMessage(reply);
 });
 port.postMessage({ type: 'ready' } satisfies Reply);

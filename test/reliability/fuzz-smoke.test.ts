@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { makeCase } from '../../fuzz/case.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CASE_OPTIONS, makeCase } from '../../fuzz/case.js';
 import { runCase } from '../../fuzz/pipeline.js';
 import { FUZZ_LIMITS, runFuzz, signature } from '../../fuzz/runner.js';
 import { SEED_MODELS } from '../../fuzz/seeds.js';
@@ -9,6 +12,9 @@ import { SEED_MODELS } from '../../fuzz/seeds.js';
 // fails the test, and its reproducer is in fuzz/repro/ (`npm run fuzz -- --replay fuzz/repro/S-C.onnx`).
 
 const SEED = 20240611;
+
+const workDir = mkdtempSync(path.join(tmpdir(), 'tilec-fuzz-test-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 describe('fuzzing', () => {
   it('cases depend only on (seed, index)', () => {
@@ -21,7 +27,7 @@ describe('fuzzing', () => {
 
   it('every seed model compiles and runs bit-exact on the tile machine unmutated', () => {
     for (const m of SEED_MODELS) {
-      const r = runCase(m.bytes, { bits: 8, perChannel: false, method: 'seed', unsignedMapping: 'seed', tile: 4, im2col: 'explicit', sampleSeed: 1 }, FUZZ_LIMITS);
+      const r = runCase(m.bytes, { ...DEFAULT_CASE_OPTIONS, tile: 4, emitOnnx: true, sampleSeed: 1 }, FUZZ_LIMITS, workDir);
       expect(r.kind, `${m.name}: ${r.stage} ${r.message}`).toBe('success');
     }
   });
