@@ -84,7 +84,9 @@ export class CodeBuilder implements TileSink {
   }
 
   emit(ins: Instruction): void {
-    encodeInstruction(ins, this.view, this.next());
+    // next() may grow the buffer and replace this.view: take the offset first, then read the view.
+    const at = this.next();
+    encodeInstruction(ins, this.view, at);
   }
 
   load(spad: number, dram: number, stride: number, rows: number, cols: number): void {

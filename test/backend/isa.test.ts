@@ -40,6 +40,18 @@ describe('instruction words', () => {
     }), { seed: 9002, numRuns: 1000 });
   });
 
+  it('emit keeps every word when the buffer grows (found by the fuzzer: programs over 256 instructions)', () => {
+    const code = new CodeBuilder();
+    const n = 1000;
+    for (let i = 0; i < n; i++) code.emit({ op: 'HOST', fn: 1, offset: i, length: i + 1 });
+    const bytes = code.bytes();
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    expect(bytes.byteLength).toBe(n * INSTRUCTION_BYTES);
+    for (const i of [0, 255, 256, 257, 511, 999]) {
+      expect(decodeInstruction(view, i * INSTRUCTION_BYTES, 'instruction ', i)).toEqual({ op: 'HOST', fn: 1, offset: i, length: i + 1 });
+    }
+  });
+
   it('lays fields out as documented in docs/isa.md', () => {
     const v = word({ op: 'STORE', acc: 3, dram: 0x1000, stride: 49, rows: 16, cols: 5, mode: 'requant', table: 0x2000, perRow: true, qmin: -128, qmax: 127 });
     expect([...new Uint8Array(v.buffer)]).toEqual([
