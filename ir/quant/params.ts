@@ -60,6 +60,15 @@ function deadTensorQuant(o: ActivationQuantOptions): LinearQuant {
 
 /** The quantization parameters of one activation from its calibration statistics. `who` names it in errors. */
 export function activationQuant(s: TensorStats, o: ActivationQuantOptions, who: string): LinearQuant {
+  const q = chooseActivationQuant(s, o, who);
+  // A range so small that its float32 scale underflows (e.g. Clip(0, 1e-45)) has no int8 representation.
+  if (!(q.scale > 0 && Number.isFinite(q.scale))) {
+    fail(`${who}: calibrated range [${s.min}, ${s.max}] is too small to quantize at ${o.bits} bits (its float32 scale is ${q.scale})`);
+  }
+  return q;
+}
+
+function chooseActivationQuant(s: TensorStats, o: ActivationQuantOptions, who: string): LinearQuant {
   if (s.count === 0) fail(`calibration saw no values of ${who}`);
   if (o.method === 'seed') {
     return s.firstBatchAbsMax > 0 ? seedQuantParams(s.firstBatchAbsMax, o.bits, o.nonNegative, o.unsignedMapping) : deadTensorQuant(o);
@@ -97,6 +106,8 @@ export function weightScales(alphas: readonly number[], bits: number, method: Ca
   const widest = Math.max(0, ...alphas);
   return alphas.map((a) => {
     const alpha = a > 0 ? a : widest > 0 ? widest : 1;
-    return method === 'seed' ? seedStep(alpha, bits) : Math.fround(alpha / qmax);
+    const scale = method === 'seed' ? seedStep(alpha, bits) : Math.fround(alpha / qmax);
+    if (!(scale > 0)) fail(`weights with max|w| = ${alpha} are too small to quantize at ${bits} bits (the float32 scale underflows to 0)`);
+    return scale;
   });
 }

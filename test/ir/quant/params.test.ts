@@ -20,6 +20,14 @@ describe('activationQuant', () => {
     expect(activationQuant(s, opts({ nonNegative: true, unsignedMapping: 'full' }), 'x')).toEqual({ scale: Math.fround(2 / 255), zeroPoint: -128, qmin: -128, qmax: 127 });
   });
 
+  it('a range whose float32 scale underflows is a clear error, not a zero scale (found by the fuzzer: Clip(0, 1e-45))', () => {
+    const tiny = stats({ min: 0, max: 1.4e-45, firstBatchAbsMax: 1.4e-45 });
+    for (const method of ['seed', 'minmax'] as const) {
+      expect(() => activationQuant(tiny, opts({ method }), "tensor 'r'")).toThrow(/tensor 'r': calibrated range .* is too small to quantize at 8 bits/);
+    }
+    expect(() => weightScales([1e-45], 8, 'seed')).toThrow(/too small to quantize/);
+  });
+
   it('seed ignores every batch after the first (min/max of all batches play no part)', () => {
     const a = activationQuant(stats({ min: -100, max: 100, firstBatchAbsMax: 3 }), opts({}), 'x');
     const b = activationQuant(stats({ min: -3, max: 1, firstBatchAbsMax: 3 }), opts({}), 'x');
