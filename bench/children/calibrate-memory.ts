@@ -13,23 +13,20 @@ const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 const g = loadFloatModel(model);
 const data = openSamples(spec, g, IDENTITY_PREPROCESS, Number(countText));
-const rssBefore = process.memoryUsage().rss;
-let rssPeak = rssBefore;
-let heapPeak = process.memoryUsage().heapUsed;
+const before = process.memoryUsage();
+let rssPeak = before.rss, heapPeak = before.heapUsed, buffersPeak = before.arrayBuffers;
 const t0 = performance.now();
 const stats = calibrate(g, data.feeds, data.size, {
   method,
-  // RSS after every node, so the peak inside a forward pass (all live activations) is seen too;
-  // process.memoryUsage.rss() is cheap (no heap walk).
+  // Memory after every node, so the peak inside a forward pass (all live activations) is seen too.
+  // Activations are typed arrays: they count in arrayBuffers (external memory), not in heapUsed.
   evaluate: (node, inputs) => {
     const out = evaluateFloat(node, inputs);
-    const rss = process.memoryUsage.rss();
-    if (rss > rssPeak) rssPeak = rss;
+    const m = process.memoryUsage();
+    if (m.rss > rssPeak) rssPeak = m.rss;
+    if (m.heapUsed > heapPeak) heapPeak = m.heapUsed;
+    if (m.arrayBuffers > buffersPeak) buffersPeak = m.arrayBuffers;
     return out;
-  },
-  onProgress: () => {
-    const heap = process.memoryUsage().heapUsed;
-    if (heap > heapPeak) heapPeak = heap;
   },
 });
 const seconds = (performance.now() - t0) / 1000;
@@ -38,9 +35,11 @@ process.stdout.write(`${JSON.stringify({
   method,
   tensors: stats.tensors.size,
   seconds: Math.round(seconds * 100) / 100,
-  rss_before_calibration_mb: mb(rssBefore),
+  rss_before_calibration_mb: mb(before.rss),
   rss_peak_mb: mb(rssPeak),
   heap_used_peak_mb: mb(heapPeak),
+  array_buffers_before_mb: mb(before.arrayBuffers),
+  array_buffers_peak_mb: mb(buffersPeak),
   // resourceUsage().maxRSS is in KiB: the process's true high-water mark, between our samples too.
   max_rss_mb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
 })}\n`);

@@ -9,6 +9,7 @@ import type { BenchContext, BenchSection } from '../section.js';
 interface ChildResult {
   samples: number; method: string; tensors: number; seconds: number;
   rss_before_calibration_mb: number; rss_peak_mb: number; heap_used_peak_mb: number; max_rss_mb: number;
+  array_buffers_before_mb: number; array_buffers_peak_mb: number;
 }
 
 interface Case { model: string; label: string; spec: string; method: string; counts: number[] }
@@ -35,7 +36,7 @@ export const calibrationMemory: BenchSection = {
         cases.push({ model: mnist, label: `mnist-8 ${method}`, spec: `mnist:${mnistData}`, method, counts: [1000, 10000] });
       }
     }
-    if (resnet) cases.push({ model: resnet, label: 'light ResNet-50 minmax', spec: 'random:8:0', method: 'minmax', counts: [1, 8] });
+    if (resnet) cases.push({ model: resnet, label: 'light ResNet-50 minmax', spec: 'random:8:0', method: 'minmax', counts: [2, 4, 8] });
     const rows = cases.map((c) => {
       const runs = c.counts.map((n) => { ctx.log(`  ${c.label}: ${n} samples...`); return runChild(ctx, c, n); });
       const first = runs[0]!, last = runs.at(-1)!;
@@ -45,15 +46,17 @@ export const calibrationMemory: BenchSection = {
         // What "no growth" means: the peak with many samples minus the peak with few.
         rss_peak_growth_mb: Math.round((last.rss_peak_mb - first.rss_peak_mb) * 10) / 10,
         max_rss_growth_mb: Math.round((last.max_rss_mb - first.max_rss_mb) * 10) / 10,
+        array_buffers_peak_growth_mb: Math.round((last.array_buffers_peak_mb - first.array_buffers_peak_mb) * 10) / 10,
       };
     });
     const table = rows.flatMap((r) => r.runs.map((x) => [
       r.case, String(x.samples), x.seconds.toFixed(1), x.rss_before_calibration_mb.toFixed(1), x.rss_peak_mb.toFixed(1),
-      x.max_rss_mb.toFixed(1), x === r.runs.at(-1) ? `${r.rss_peak_growth_mb >= 0 ? '+' : ''}${r.rss_peak_growth_mb.toFixed(1)}` : '',
+      x.max_rss_mb.toFixed(1), x.array_buffers_peak_mb.toFixed(1),
+      x === r.runs.at(-1) ? `${r.rss_peak_growth_mb >= 0 ? '+' : ''}${r.rss_peak_growth_mb.toFixed(1)}` : '',
     ]));
     return {
       data: { cases: rows },
-      table: { headers: ['case', 'samples', 'seconds', 'RSS before MB', 'RSS peak MB', 'maxRSS MB', 'peak growth MB'], rows: table },
+      table: { headers: ['case', 'samples', 'seconds', 'RSS before MB', 'RSS peak MB', 'maxRSS MB', 'buffers peak MB', 'RSS peak growth MB'], rows: table },
     };
   },
 };

@@ -25,12 +25,16 @@ function child(spec: string, count: number, method: string): Record<string, numb
 describe('bench: calibration memory child', () => {
   it('calibrates the requested samples and reports RSS before, peak and maxRSS in MiB', () => {
     const m = child('random:20:1', 20, 'entropy');
-    expect(Object.keys(m).sort()).toEqual(['heap_used_peak_mb', 'max_rss_mb', 'method', 'rss_before_calibration_mb', 'rss_peak_mb', 'samples', 'seconds', 'tensors']);
+    expect(Object.keys(m).sort()).toEqual([
+      'array_buffers_before_mb', 'array_buffers_peak_mb', 'heap_used_peak_mb', 'max_rss_mb', 'method', 'rss_before_calibration_mb', 'rss_peak_mb',
+      'samples', 'seconds', 'tensors',
+    ]);
     expect([m.samples, m.method]).toEqual([20, 'entropy']);
     // x plus the outputs of conv, relu, pool, flatten and fc.
     expect(m.tensors).toBe(6);
     expect(m.rss_peak_mb as number).toBeGreaterThanOrEqual(m.rss_before_calibration_mb as number);
     expect((m.max_rss_mb as number) + 0.2).toBeGreaterThanOrEqual(m.rss_peak_mb as number);
+    expect(m.array_buffers_peak_mb as number).toBeGreaterThanOrEqual(m.array_buffers_before_mb as number);
   });
 
   it('the seed method runs only its first batch (32 samples), whatever the count', () => {
