@@ -3,7 +3,7 @@ import { loadModel } from '../frontend/index.js';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
-import { FLOAT_PIPELINE } from '../passes/pipeline.js';
+import { FLOAT_PIPELINE, QUANT_IMPORT_PIPELINE } from '../passes/pipeline.js';
 import { runPasses } from '../passes/manager.js';
 import { evaluateFloat } from '../runtime/float/index.js';
 import type { InputShapes } from './options.js';
@@ -27,9 +27,32 @@ export interface FloatModelOptions {
 
 /** Imports an ONNX file and runs FLOAT_PIPELINE on it: the float graph inspect, check and verify work on. */
 export function loadFloatModel(file: string, opts: FloatModelOptions = {}): Graph {
+  return floatPipeline(importFile(file, opts), opts);
+}
+
+export interface ModelGraphs {
+  /** The model's own float semantics (a QAT or QDQ model's fake quantization included): verify's reference. */
+  readonly reference: Graph;
+  /** The graph quantization starts from: the model's own quant params read by QUANT_IMPORT_PIPELINE, then
+   * FLOAT_PIPELINE. The same object as `reference` when the model carries no quantization of its own. */
+  readonly toQuantize: Graph;
+}
+
+/** Both float graphs of a model: its own float semantics, and the one annotated with its own quant params. */
+export function loadModelGraphs(file: string, opts: FloatModelOptions = {}): ModelGraphs {
+  const imported = importFile(file, opts);
+  const reference = floatPipeline(imported, opts);
+  const annotated = runPasses(imported, QUANT_IMPORT_PIPELINE, passContext(opts), managerOptions(opts)).graph;
+  return { reference, toQuantize: annotated === imported ? reference : floatPipeline(annotated, opts) };
+}
+
+function importFile(file: string, opts: FloatModelOptions): Graph {
   if (!existsSync(file)) fail(`'${file}': no such file`);
   if (statSync(file).isDirectory()) fail(`'${file}' is a directory, expected an ONNX model file`);
   // The importer rejects --input-shape names that are not model inputs.
-  const imported = loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn });
-  return runPasses(imported, FLOAT_PIPELINE, { evaluate: evaluateFloat, options: {}, log: opts.log }, { printIrAfter: opts.printIrAfter, timePasses: opts.timePasses, print: opts.print }).graph;
+  return loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn });
 }
+
+const passContext = (opts: FloatModelOptions) => ({ evaluate: evaluateFloat, options: {}, log: opts.log });
+const managerOptions = (opts: FloatModelOptions) => ({ printIrAfter: opts.printIrAfter, timePasses: opts.timePasses, print: opts.print });
+const floatPipeline = (g: Graph, opts: FloatModelOptions): Graph => runPasses(g, FLOAT_PIPELINE, passContext(opts), managerOptions(opts)).graph;

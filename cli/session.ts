@@ -8,11 +8,11 @@ import { encodeTbin } from '../backend/tbin.js';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { runPasses } from '../passes/manager.js';
-import { FLOAT_PIPELINE, LOWER_PIPELINE } from '../passes/pipeline.js';
+import { FLOAT_PIPELINE, LOWER_PIPELINE, QUANT_IMPORT_PIPELINE } from '../passes/pipeline.js';
 import { evaluateFloat } from '../runtime/float/index.js';
 import { type CompileSettings, DEFAULT_CALIB } from './compile-options.js';
 import { type CompileReport, buildReport } from './compile-report.js';
-import { loadFloatModel } from './model.js';
+import { loadModelGraphs } from './model.js';
 import { writeFilesAtomically } from './program-file.js';
 import { QUANT_PASS_NAMES, quantizeModel } from './quantize.js';
 import { openSamples } from './samples.js';
@@ -53,7 +53,7 @@ export interface CompiledModel {
 }
 
 /** Every pass --print-ir-after may name, in pipeline order. */
-export const PASS_NAMES: readonly string[] = [...new Set([...FLOAT_PIPELINE, ...LOWER_PIPELINE].map((p) => p.name).concat(QUANT_PASS_NAMES))];
+export const PASS_NAMES: readonly string[] = [...new Set([...QUANT_IMPORT_PIPELINE, ...FLOAT_PIPELINE, ...LOWER_PIPELINE].map((p) => p.name).concat(QUANT_PASS_NAMES))];
 
 export const modelName = (file: string): string => path.basename(file).replace(/\.onnx$/i, '');
 
@@ -75,11 +75,11 @@ function withProgress<T>(log: SessionLog, label: string, step: (update: (done: n
 export function compileModel(file: string, s: CompileSettings, log: SessionLog, onFloatGraph?: (float: Graph) => void): CompiledModel {
   const t0 = performance.now();
   const passOpts = { printIrAfter: s.printIrAfter, timePasses: s.timePasses, print: log.print, log: s.printChanges ? log.line : undefined };
-  const float = loadFloatModel(file, { inputShapes: s.inputShapes, warn: (m) => log.line(`warning: ${m}`), ...passOpts });
+  const { reference: float, toQuantize } = loadModelGraphs(file, { inputShapes: s.inputShapes, warn: (m) => log.line(`warning: ${m}`), ...passOpts });
   onFloatGraph?.(float);
-  const calib = openSamples(s.calib, float, s.preprocess);
+  const calib = openSamples(s.calib, toQuantize, s.preprocess);
   if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
-  const { graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(float, calib, s, passOpts, update));
+  const { graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(toQuantize, calib, s, passOpts, update));
   const lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: s.im2col }, log: passOpts.log }, passOpts).graph;
   const emitted = withProgress(log, 'tile', (update) =>
     emitProgram(lowered, s.target, { ...(s.loopOrder ? { strategy: s.loopOrder } : {}), onProgress: update }));

@@ -7,6 +7,19 @@ import { foldBiasPass } from './fold-bias.js';
 import { quantizeAnnotatePass } from './quantize/annotate.js';
 import { quantizeRealizePass } from './quantize/realize.js';
 import { lowerConvPass } from './lower/lower-conv.js';
+import { importQatPass } from './qat/import-qat.js';
+import { importQdqPass } from './qdq/import-qdq.js';
+
+/**
+ * A model's own quantization, read before FLOAT_PIPELINE (which would fold it away): the result is a float
+ * graph whose tensors already carry their quant params, so calibration does not re-guess them.
+ */
+export const QUANT_IMPORT_PIPELINE: readonly Pass[] = [
+  // The seed quantizer's chains of a QAT export (Sub/Div/Round/STE/Clip/Mul/Add): constant folding would evaluate the weight chains into plain floats and lose the step.
+  importQatPass,
+  // QuantizeLinear/DequantizeLinear pairs and QLinear*/…Integer ops of an already-quantized (QDQ) model become the tensors' quant params.
+  importQdqPass,
+];
 
 /** The float cleanup pipeline, from the imported graph to the float graph quantization starts from. */
 export const FLOAT_PIPELINE: readonly Pass[] = [
