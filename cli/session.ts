@@ -78,7 +78,8 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
   const { reference: float, toQuantize } = loadModelGraphs(file, { inputShapes: s.inputShapes, warn: (m) => log.line(`warning: ${m}`), ...passOpts });
   onFloatGraph?.(float);
   const calib = openSamples(s.calib, toQuantize, s.preprocess);
-  if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
+  if (toQuantize !== float) log.line(`note: ${path.basename(file)} carries its own quantization (QAT or QDQ): its tensors keep their quant params; only tensors without them are calibrated`);
+  else if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
   const { graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(toQuantize, calib, s, passOpts, update));
   const lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: s.im2col }, log: passOpts.log }, passOpts).graph;
   const emitted = withProgress(log, 'tile', (update) =>
