@@ -129,7 +129,8 @@ export const ENTROPY_MAX_CANDIDATES = 512;
  * distribution loses the least information, i.e. minimises KL(P || Q) where P is the |x| histogram cut at T
  * (the mass beyond T added to the last bin) and Q is P's bins merged `levels` at a time and spread back evenly
  * over the bins that were non-empty. levels is 2^(B-1) for a symmetric signed range (TensorRT's 128 for int8)
- * and 2^B for a one-sided [0, T]. Returns the upper edge of the last kept bin.
+ * and 2^B for a one-sided [0, T]. The bin at 0 counts as its neighbour (exact zeros cost nothing, see below).
+ * Returns the upper edge of the last kept bin.
  */
 export function entropyThreshold(h: HistogramData, levels: number): number {
   if (h.halfRange === 0) return 0;
@@ -138,6 +139,13 @@ export function entropyThreshold(h: HistogramData, levels: number): number {
   while (n > 0 && abs[n - 1] === 0) n--;
   const w = binWidth(h);
   if (n <= levels) return n * w;
+  // Real 0 is a code of every range we build, so exact zeros (dead ReLUs, padding, black pixels) are
+  // reproduced exactly whatever T is: their count must not choose T. Left in, a spike at 0 dominates the
+  // KL, because Q spreads it evenly over the non-empty bins of its level; the search then prefers any T
+  // whose first level holds nothing but the spike. On discrete data (mnist's integer pixels, one occupied
+  // bin per integer) that is T = `levels` integers: [0, 16] at 4 bits, [0, 64] at 6, with top-1 collapsing.
+  // As NVIDIA's pytorch-quantization does, the zero bin takes its neighbour's count instead.
+  abs[0] = abs[1]!;
   const p = new Float64Array(n), q = new Float64Array(n);
   const stride = Math.max(1, Math.ceil((n - levels + 1) / ENTROPY_MAX_CANDIDATES));
   let bestKl = Infinity, bestI = n;

@@ -86,6 +86,29 @@ describe('entropyThreshold (TensorRT KL)', () => {
     expect(t).toBeLessThanOrEqual(2.01);
   });
 
+  // mnist-8's input: raw pixels, most exactly 0, many saturated at 255, the rest spread over the integers.
+  // The spike at 0 once chose T = `levels` integers (clipping to [0, 16] at 4 bits, [0, 64] at 6).
+  it.each([
+    ['integer', (v: number) => Math.round(v)],
+    ['continuous', (v: number) => v],
+  ] as const)('keeps the mode at 255 of a mostly-zero %s image distribution at 4, 6 and 8 bits', (_, grid) => {
+    const u = uniform(200000, 0, 1, 11);
+    const xs = new Float32Array(u.length);
+    for (let i = 0; i < u.length; i++) {
+      const v = u[i]!;
+      xs[i] = v < 0.76 ? 0 : v < 0.84 ? 255 : grid(1 + ((v - 0.84) / 0.16) * 253);
+    }
+    const h = histogramOf(xs);
+    for (const bits of [4, 6, 8]) expect(entropyThreshold(h, 2 ** bits)).toBeGreaterThanOrEqual(250);
+  });
+
+  it('ignores the count of the zero bin (any threshold represents 0 exactly)', () => {
+    const xs = gaussian(100000, 12);
+    const h = histogramOf(xs), spiked = histogramOf(xs);
+    spiked.counts[spiked.counts.length / 2] += 1e6;
+    expect(entropyThreshold(spiked, 128)).toBe(entropyThreshold(h, 128));
+  });
+
   it('returns the data edge when there are fewer occupied bins than levels', () => {
     const h = new Histogram(8, 4); // |x| bins of width 1
     h.add([0.5, -1.5], 1.5);
