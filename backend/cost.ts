@@ -1,5 +1,7 @@
 import type { Target } from './target.js';
-import { INSTRUCTION_BYTES, REQUANT_ENTRY_BYTES, decodeInstruction, type PreloadSource, type StoreMode, type TileSink } from './isa.js';
+import { fail } from '../ir/errors.js';
+import type { GatherFootprint } from './gather.js';
+import { INSTRUCTION_BYTES, REQUANT_ENTRY_BYTES, decodeInstruction, type Instruction, type PreloadSource, type StoreMode, type TileSink } from './isa.js';
 
 // The cost model of docs/isa.md ("Cost model"), the one definition used by the tiler to choose a schedule and
 // by the tile machine to report cycles. Three in-order queues (load: LOAD/PRELOAD, compute: MATMUL,
@@ -25,7 +27,7 @@ export interface CostCounters {
   hostOps: number;
   /** Useful multiply-accumulates: Σ m·n·k over MATMULs (tile padding not counted). */
   macs: number;
-  /** Bytes read from DRAM by LOAD and PRELOAD. */
+  /** Bytes read from DRAM by LOAD, LOAD_IM2COL (distinct input bytes gathered) and PRELOAD. */
   loadBytes: number;
   /** Bytes written to DRAM by STORE. */
   storeBytes: number;
@@ -131,6 +133,20 @@ export class CostModel implements TileSink {
     this.dramSpan(dram, stride, rows, cols, LOADQ, MARK_READ, done);
   }
 
+  /**
+   * A gathering load: on the load queue like LOAD, counted as a load, charged the distinct input bytes it
+   * reads (`f.bytes`; padding taps cost nothing), and conflicting with the DRAM pages of [f.first, f.last].
+   */
+  loadIm2col(spad: number, _desc: number, _row0: number, _col0: number, _rows: number, _cols: number, f: GatherFootprint): void {
+    const c = this.counters;
+    c.instructions++; c.loads++; c.loadBytes += f.bytes;
+    let ready = Math.max(this.queueFree[LOADQ]!, this.spad.writeReady(spad, LOADQ));
+    if (f.bytes > 0) ready = Math.max(ready, this.pages(f.first, f.last, LOADQ, READ_READY, 0));
+    const done = this.issue(LOADQ, ready, this.transfer(f.bytes));
+    this.spad.markWrite(spad, LOADQ, done);
+    if (f.bytes > 0) this.pages(f.first, f.last, LOADQ, MARK_READ, done);
+  }
+
   preload(acc: number, source: PreloadSource, dram: number, stride: number, rows: number, cols: number): void {
     const c = this.counters;
     const rowBytes = source === 'tile' ? cols * 4 : 4;
@@ -225,8 +241,12 @@ export class CostModel implements TileSink {
   }
 }
 
-/** Times a whole code section (decoding every word); HOST instructions are charged `hostCycles(fn)`. */
-export function costOfCode(code: Uint8Array, target: Target, hostCycles: (fn: number) => number = () => 0): CostCounters {
+/**
+ * Times a whole code section (decoding every word); HOST instructions are charged `hostCycles(fn)`, and a
+ * LOAD_IM2COL the footprint `gather` gives (it depends on the descriptor in DRAM; without it, an error).
+ */
+export function costOfCode(code: Uint8Array, target: Target, hostCycles: (fn: number) => number = () => 0,
+  gather?: (ins: Extract<Instruction, { op: 'LOAD_IM2COL' }>) => GatherFootprint): CostCounters {
   const model = new CostModel(target);
   const view = new DataView(code.buffer, code.byteOffset, code.byteLength);
   for (let o = 0; o < code.length; o += INSTRUCTION_BYTES) {
@@ -238,6 +258,10 @@ export function costOfCode(code: Uint8Array, target: Target, hostCycles: (fn: nu
       case 'STORE': model.store(ins.acc, ins.dram, ins.stride, ins.rows, ins.cols, ins.mode, ins.table, ins.perRow, ins.qmin, ins.qmax); break;
       case 'FENCE': model.fence(); break;
       case 'HOST': model.host(hostCycles(ins.fn)); break;
+      case 'LOAD_IM2COL':
+        if (!gather) fail(`instruction ${o / INSTRUCTION_BYTES} (LOAD_IM2COL): its cost depends on the gather descriptor in DRAM; time the program on the tile machine`);
+        model.loadIm2col(ins.spad, ins.desc, ins.row0, ins.col0, ins.rows, ins.cols, gather(ins));
+        break;
     }
   }
   return model.counters;

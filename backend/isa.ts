@@ -1,4 +1,5 @@
 import { fail } from '../ir/errors.js';
+import type { GatherFootprint } from './gather.js';
 
 // The tile ISA: fixed 32-byte little-endian instruction words. docs/isa.md is the specification (fields,
 // semantics, rounding, cost model); this file is its encoding, written once for the emitter, the decoder,
@@ -10,7 +11,7 @@ import { fail } from '../ir/errors.js';
 
 export const INSTRUCTION_BYTES = 32;
 
-export const OP = { LOAD: 0x01, PRELOAD: 0x02, MATMUL: 0x03, STORE: 0x04, FENCE: 0x05, HOST: 0x80 } as const;
+export const OP = { LOAD: 0x01, PRELOAD: 0x02, MATMUL: 0x03, STORE: 0x04, FENCE: 0x05, LOAD_IM2COL: 0x06, HOST: 0x80 } as const;
 export type OpcodeName = keyof typeof OP;
 
 /** PRELOAD flags: neither set = a rows×cols int32 tile from DRAM. */
@@ -38,6 +39,8 @@ export type Instruction =
       readonly mode: StoreMode; readonly table: number; readonly perRow: boolean; readonly qmin: number; readonly qmax: number;
     }
   | { readonly op: 'FENCE' }
+  /** Gathers rows row0.. and columns col0.. of the im2col matrix described at DRAM `desc` (backend/gather.ts). */
+  | { readonly op: 'LOAD_IM2COL'; readonly spad: number; readonly desc: number; readonly row0: number; readonly col0: number; readonly rows: number; readonly cols: number }
   | { readonly op: 'HOST'; readonly fn: number; readonly offset: number; readonly length: number };
 
 /**
@@ -50,6 +53,8 @@ export interface TileSink {
   matmul(acc: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void;
   store(acc: number, dram: number, stride: number, rows: number, cols: number, mode: StoreMode, table: number, perRow: boolean, qmin: number, qmax: number): void;
   fence(): void;
+  /** LOAD_IM2COL; `footprint` is what the tile reads (gatherFootprint), for the cost model. */
+  loadIm2col(spad: number, desc: number, row0: number, col0: number, rows: number, cols: number, footprint: GatherFootprint): void;
 }
 
 const U16 = 0xffff;
@@ -97,6 +102,8 @@ export function encodeInstruction(ins: Instruction, view: DataView, offset: numb
     }
     case 'FENCE':
       return word(OP.FENCE, 0, 0, 0, 0, 0, 0, 0, 0);
+    case 'LOAD_IM2COL':
+      return word(OP.LOAD_IM2COL, 0, ins.rows, ins.cols, 0, ins.spad, ins.desc, ins.row0, ins.col0);
     case 'HOST':
       checkField(ins.fn, U16, 'HOST fn');
       return word(OP.HOST, 0, 0, 0, ins.fn, ins.offset, ins.length, 0, 0);
@@ -155,6 +162,9 @@ export function decodeInstruction(view: DataView, offset: number, prefix: string
     case 'FENCE':
       flagsIn(0); zero(rows, 'rows'); zero(cols, 'cols'); zero(aux, 'aux'); zero(f0, 'f0'); zero(f1, 'f1'); zero(f2, 'f2'); zero(f3, 'f3');
       return { op: 'FENCE' };
+    case 'LOAD_IM2COL':
+      flagsIn(0); zero(aux, 'aux');
+      return { op: 'LOAD_IM2COL', spad: f0, desc: f1, row0: f2, col0: f3, rows, cols };
     case 'HOST':
       flagsIn(0); zero(rows, 'rows'); zero(cols, 'cols'); zero(f2, 'f2'); zero(f3, 'f3');
       return { op: 'HOST', fn: aux, offset: f0, length: f1 };

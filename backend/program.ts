@@ -115,6 +115,10 @@ export class CodeBuilder implements TileSink {
     this.word(OP.FENCE, 0, 0, 0, 0, 0, 0, 0, 0);
   }
 
+  loadIm2col(spad: number, desc: number, row0: number, col0: number, rows: number, cols: number): void {
+    this.word(OP.LOAD_IM2COL, 0, rows, cols, 0, spad, desc, row0, col0);
+  }
+
   host(fn: number, offset: number, length: number): void {
     this.emit({ op: 'HOST', fn, offset, length });
   }

@@ -58,6 +58,8 @@ export function formatInstruction(ins: Instruction): string {
   switch (ins.op) {
     case 'LOAD':
       return `LOAD spad=${ins.spad} dram=${hex(ins.dram)} stride=${ins.stride} rows=${ins.rows} cols=${ins.cols}`;
+    case 'LOAD_IM2COL':
+      return `LOAD_IM2COL spad=${ins.spad} desc=${hex(ins.desc)} row0=${ins.row0} col0=${ins.col0} rows=${ins.rows} cols=${ins.cols}`;
     case 'PRELOAD':
       return ins.source === 'zero'
         ? `PRELOAD acc=${ins.acc} zero rows=${ins.rows} cols=${ins.cols}`
@@ -400,11 +402,14 @@ class Assembler {
       case 'FENCE':
         ins = { op: 'FENCE' };
         break;
+      case 'LOAD_IM2COL':
+        ins = { op: 'LOAD_IM2COL', spad: u('spad'), desc: u('desc'), row0: u('row0'), col0: u('col0'), rows: u('rows', 0xffff), cols: u('cols', 0xffff) };
+        break;
       case 'HOST':
         ins = { op: 'HOST', fn: u('fn', 0xffff), offset: u('offset'), length: u('length') };
         break;
       default:
-        this.at(head.col, `unknown instruction '${head.text}' (LOAD, PRELOAD, MATMUL, STORE, FENCE, HOST)`);
+        this.at(head.col, `unknown instruction '${head.text}' (LOAD, PRELOAD, MATMUL, STORE, FENCE, LOAD_IM2COL, HOST)`);
     }
     ops.finish(head.text);
     try {

@@ -12,7 +12,7 @@ import { chooseSchedule } from './gemm/choose.js';
 // every schedule that fits (backend/gemm/choose.ts), times the finalists and the greedy baseline in full with
 // the real cost model, and keeps the fastest, so it is never slower than greedy. docs/isa.md, "GEMM tiling".
 
-export type { GemmSpec, MatrixRef, RequantRef, GemmDims } from './gemm/spec.js';
+export type { GemmSpec, MatrixRef, GatheredRef, RequantRef, GemmDims } from './gemm/spec.js';
 export { gemmDims } from './gemm/spec.js';
 export type { Schedule, Dataflow, Footprint } from './gemm/schedule.js';
 export { footprint, scheduleLabel } from './gemm/schedule.js';

@@ -6,6 +6,7 @@ import { im2colGeometry, type Im2ColGeometry } from '../../ir/im2col.js';
 import { gatherAttrs } from '../../ir/infer/lowered.js';
 import type { Im2ColAttrs, Node, NodeOf } from '../../ir/ops.js';
 import { numel } from '../../ir/tensor.js';
+import { gatherDescriptorBytes } from '../gather.js';
 import { isHostOp, tensorBytes, type HostOpName } from '../host-ops.js';
 import { dtypeBytes, requantTableBytes, type ConstantKind, type TensorRole } from '../program.js';
 import { boundaryFolds } from './boundary.js';
@@ -22,8 +23,10 @@ export type GemmSource =
   | { readonly kind: 'matrix' }
   /** gather 'im2col' whose matrix is already in DRAM as rows of x (1×1 kernel, stride 1, no padding, batch 1). */
   | { readonly kind: 'view'; readonly geometry: Im2ColGeometry }
-  /** gather 'im2col': a HOST Im2Col writes the matrix into the temporary `matrix` first. */
-  | { readonly kind: 'gather'; readonly gather: Im2ColAttrs; readonly matrix: string };
+  /** gather 'im2col': a HOST Im2Col writes the matrix into the temporary `matrix` first (EmitOptions.hostIm2col). */
+  | { readonly kind: 'gather'; readonly gather: Im2ColAttrs; readonly matrix: string }
+  /** gather 'im2col': LOAD_IM2COL gathers B's tiles from x through the constant gather descriptor `descriptor`. */
+  | { readonly kind: 'load'; readonly gather: Im2ColAttrs; readonly geometry: Im2ColGeometry; readonly descriptor: string };
 
 export type Step =
   | {
@@ -61,6 +64,8 @@ export interface AnalyzeOptions {
   readonly scratch: boolean;
   /** Fold the entry Quantize / exit Dequantize into the tensor table (boundary.ts). */
   readonly foldBoundary: boolean;
+  /** Run gather 'im2col' as a host Im2Col into a DRAM buffer instead of gathering loads. */
+  readonly hostIm2col?: boolean;
 }
 
 const bytesOf = (dtype: DType, shape: readonly number[]): number => numel(shape) * dtypeBytes(dtype);
@@ -255,7 +260,16 @@ export function analyze(g: Graph, opts: AnalyzeOptions): Analysis {
     let source: GemmSource = { kind: 'matrix' };
     if (gather) {
       const geometry = im2colGeometry(type(b).shape, gather, who(node));
-      source = im2colIsView(geometry) ? { kind: 'view', geometry } : { kind: 'gather', gather, matrix: temp(`${node.name}:im2col`, 'int8', [k, n], step) };
+      if (im2colIsView(geometry)) source = { kind: 'view', geometry };
+      else if (opts.hostIm2col) source = { kind: 'gather', gather, matrix: temp(`${node.name}:im2col`, 'int8', [k, n], step) };
+      else {
+        // The descriptor's bytes hold x's address, known only once DRAM is laid out: emission writes them.
+        const descriptor = fresh(`${node.name}:gather`);
+        const data = new Uint8Array(gatherDescriptorBytes(geometry.spatial.length));
+        storage.bind(descriptor, storage.newRoot('constant', data.length, -1));
+        constants.push({ name: descriptor, kind: 'int32', data });
+        source = { kind: 'load', gather, geometry, descriptor };
+      }
     }
     const at = node.attrs;
     const entries = at.multiplier.map((multiplier, i) => ({ multiplier, shift: at.shift[i]!, zeroPoint: at.zeroPoint }));

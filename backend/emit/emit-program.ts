@@ -1,12 +1,14 @@
 import type { Graph } from '../../ir/graph.js';
 import { valueType } from '../../ir/graph.js';
 import { STAGES, checkStage } from '../../ir/stages.js';
-import { CostModel } from '../cost.js';
+import { CostModel, dramBytes as dmaBytes } from '../cost.js';
+import { GatherFootprints, encodeGatherDescriptor } from '../gather.js';
 import {
   HOST_FN, decodeHostOperands, encodeHostOperands, hostOpBytes, hostOpCycles,
   type HostAttr, type HostOpName, type TensorRef,
 } from '../host-ops.js';
 import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
+import type { GatherFootprint } from '../gather.js';
 import { CodeBuilder, validateProgram, type ConstantBlob, type TensorEntry, type TileProgram } from '../program.js';
 import type { LoopOrder, Target } from '../target.js';
 import { emitGemm, tileGemm, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
@@ -26,6 +28,11 @@ export interface EmitOptions {
   readonly scratch?: boolean;
   /** Fold the entry Quantize / exit Dequantize into an int8 tensor table boundary (default true; boundary.ts). */
   readonly foldBoundary?: boolean;
+  /**
+   * Run TileGemm gather 'im2col' as a HOST Im2Col into a DRAM buffer, then the GEMM (default false: LOAD_IM2COL
+   * gathers B's tiles from the conv input, and nothing is materialised).
+   */
+  readonly hostIm2col?: boolean;
   /** Called after each node is emitted (GEMM search can take a while on big layers). */
   readonly onProgress?: (done: number, total: number, node: string) => void;
 }
@@ -56,14 +63,17 @@ class Tee implements TileSink {
     this.b.store(acc, dram, stride, rows, cols, mode, table, perRow, qmin, qmax);
   }
   fence(): void { this.a.fence(); this.b.fence(); }
+  loadIm2col(spad: number, desc: number, row0: number, col0: number, rows: number, cols: number, f: GatherFootprint): void {
+    this.a.loadIm2col(spad, desc, row0, col0, rows, cols, f); this.b.loadIm2col(spad, desc, row0, col0, rows, cols, f);
+  }
 }
 
 export const HOST_IM2COL_NOTE = "TileGemm gather 'im2col' runs as a HOST Im2Col into a DRAM buffer before the GEMM "
-  + '(the ISA has no gathering load yet), except 1x1 stride-1 unpadded batch-1 windows, which read x directly';
+  + '(hostIm2col: no gathering loads), except 1x1 stride-1 unpadded batch-1 windows, which read x directly';
 
 export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = {}): EmitResult {
   checkStage(lowered, STAGES.lowered);
-  const a = analyze(lowered, { scratch: opts.scratch ?? true, foldBoundary: opts.foldBoundary ?? true });
+  const a = analyze(lowered, { scratch: opts.scratch ?? true, foldBoundary: opts.foldBoundary ?? true, hostIm2col: opts.hostIm2col ?? false });
   const storage = a.storage;
   const dramBytes = storage.allocate(lowered.nodes.length);
   const code = new CodeBuilder();
@@ -73,6 +83,8 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
   let hostBytes = 0;
   const layers: LayerReport[] = [];
   const notes = new Set<string>();
+  /** Gather descriptors, written once x's address is known. */
+  const descriptors = new Map<string, Uint8Array>();
   const ref = (v: string): TensorRef | undefined => {
     if (v === '') return undefined;
     const t = valueType(lowered, v);
@@ -95,7 +107,7 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
   // the search chose for the first of them; each is still timed on its own addresses for the report.
   const schedules = new Map<string, GemmPlan>();
   const planned = (spec: GemmSpec): GemmPlan => {
-    const key = JSON.stringify([spec.m, spec.n, spec.k, spec.a.stride, spec.b.stride, spec.c.stride, spec.bias !== undefined,
+    const key = JSON.stringify([spec.m, spec.n, spec.k, spec.a.stride, spec.gather ? 'gather' : spec.b.stride, spec.c.stride, spec.bias !== undefined,
       spec.requant?.perRow, spec.scratch?.bytes]);
     const first = schedules.get(key);
     if (first === undefined) {
@@ -116,11 +128,19 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
     const { node, m, n, k, source } = s;
     const [aName, bName, biasName = ''] = node.inputs as [string, string, string?];
     let b: GemmSpec['b'];
+    let gather: GemmSpec['gather'];
     if (source.kind === 'matrix') {
       b = { addr: storage.addr(bName), stride: n };
     } else if (source.kind === 'view') {
       const geo = source.geometry;
       b = { addr: storage.addr(bName) + geo.channelStart * geo.positions, stride: geo.positions };
+    } else if (source.kind === 'load') {
+      const x = ref(bName)!;
+      const descAddr = storage.addr(source.descriptor);
+      descriptors.set(source.descriptor, encodeGatherDescriptor({ x: x.addr, xShape: x.shape, attrs: source.gather }));
+      gather = { gather: 'im2col', descriptor: descAddr, footprints: new GatherFootprints(source.geometry, x.addr, target.tile) };
+      // Never read: LOAD_IM2COL gathers every tile of B.
+      b = { addr: x.addr, stride: n };
     } else {
       notes.add(HOST_IM2COL_NOTE);
       const x = ref(bName)!;
@@ -137,12 +157,20 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
       name: node.name, m, n, k,
       a: { addr: storage.addr(aName), stride: k },
       b,
+      ...(gather ? { gather } : {}),
       ...(biasName !== '' ? { bias: storage.addr(biasName) } : {}),
       c: { addr: storage.addr(node.outputs[0]!), stride: n },
       requant: { table: storage.addr(s.table), perRow: at.multiplier.length > 1, qmin: at.qmin, qmax: at.qmax },
       ...(s.scratch !== undefined ? { scratch: { addr: storage.addr(s.scratch), bytes: m * n * 4 } } : {}),
     };
-    layers.push(gemmLayer(node.name, node.op, { m, n, k }, planned(spec), target.tile));
+    const plan = planned(spec);
+    const layer = gemmLayer(node.name, node.op, { m, n, k }, plan, target.tile);
+    if (!gather) { layers.push(layer); return; }
+    // What explicit im2col would move for this layer, under the same schedule: the host pass reading x and
+    // writing the K×N matrix, then the GEMM loading B's tiles from that matrix.
+    const hostPass = hostOpBytes([ref(bName)!], [{ dtype: 'int8', shape: [k, n] }]);
+    const explicitGemm = timeSchedule({ ...spec, gather: undefined, b: { addr: 0, stride: n } }, target, plan.schedule);
+    layers.push({ ...layer, im2col_dram_bytes: { explicit: hostPass + dmaBytes(explicitGemm), implicit: layer.dram_bytes } });
   };
 
   a.steps.forEach((s, i) => {
@@ -154,7 +182,7 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
   let at = 0;
   for (const c of hostChunks) { hostData.set(c, at); at += c.length; }
   const tensors: TensorEntry[] = a.tensors.map((t) => ({ ...t, addr: storage.addr(t.name) }));
-  const constants: ConstantBlob[] = a.constants.map((c) => ({ ...c, addr: storage.addr(c.name) }));
+  const constants: ConstantBlob[] = a.constants.map((c) => ({ ...c, data: descriptors.get(c.name) ?? c.data, addr: storage.addr(c.name) }));
   const program: TileProgram = { target, dramBytes, tensors, constants, hostData, code: code.bytes() };
   validateProgram(program, `tile program of graph '${lowered.name}'`);
   return { program, report: layers, totals: totalsOf(model.counters, layers, target.tile), notes: [...notes] };

@@ -29,6 +29,16 @@ export interface LayerReport {
   readonly greedy_cycles?: number;
   /** Why the requested strategy was not followed, if so. */
   readonly note?: string;
+  /**
+   * GEMMs whose B is gathered by LOAD_IM2COL: this layer's DRAM bytes with explicit im2col (host pass reading
+   * x and writing the K×N matrix + the GEMM loading it, same schedule) and as emitted (= dram_bytes).
+   */
+  readonly im2col_dram_bytes?: Im2colBytes;
+}
+
+export interface Im2colBytes {
+  readonly explicit: number;
+  readonly implicit: number;
 }
 
 export interface EmitTotals {
@@ -44,6 +54,8 @@ export interface EmitTotals {
   /** Cycles charged to HOST instructions. */
   readonly host_cycles: number;
   readonly instructions: number;
+  /** Sums of the layers' `im2col_dram_bytes`, when some layer gathers. */
+  readonly im2col_dram_bytes?: Im2colBytes;
 }
 
 export function gemmLayer(name: string, op: string, d: { m: number; n: number; k: number }, plan: GemmPlan, tile: number): LayerReport {
@@ -63,12 +75,16 @@ export function hostLayer(name: string, op: string, bytes: number, cycles: numbe
 }
 
 export function totalsOf(program: CostCounters, layers: readonly LayerReport[], tile: number): EmitTotals {
-  let hostBytes = 0, hostCycles = 0;
-  for (const l of layers) if (l.kind === 'host') { hostBytes += l.dram_bytes; hostCycles += l.cycles; }
+  let hostBytes = 0, hostCycles = 0, gathered = 0, explicit = 0, implicit = 0;
+  for (const l of layers) {
+    if (l.kind === 'host') { hostBytes += l.dram_bytes; hostCycles += l.cycles; }
+    if (l.im2col_dram_bytes) { gathered++; explicit += l.im2col_dram_bytes.explicit; implicit += l.im2col_dram_bytes.implicit; }
+  }
   const ideal = idealCycles(program.macs, tile);
   return {
     tile_ops: program.matmuls, macs: program.macs, dram_bytes: dramBytes(program) + hostBytes, cycles: program.cycles,
     ideal_cycles: ideal, utilization: program.cycles > 0 ? ideal / program.cycles : 0, host_cycles: hostCycles,
     instructions: program.instructions,
+    ...(gathered > 0 ? { im2col_dram_bytes: { explicit, implicit } } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { Target } from '../target.js';
 import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
+import type { GatherFootprint } from '../gather.js';
 import { CostModel, type CostCounters } from '../cost.js';
 import type { GemmDims, GemmSpec } from './spec.js';
 import { emitSchedule } from './emit.js';
@@ -35,6 +36,9 @@ class PrefixSink implements TileSink {
     this.tick(); this.model.store(acc, dram, stride, rows, cols, mode, table, perRow, qmin, qmax);
   }
   fence(): void { this.tick(); this.model.fence(); }
+  loadIm2col(spad: number, desc: number, row0: number, col0: number, rows: number, cols: number, f: GatherFootprint): void {
+    this.tick(); this.model.loadIm2col(spad, desc, row0, col0, rows, cols, f);
+  }
 }
 
 export interface Timed {

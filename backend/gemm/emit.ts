@@ -151,13 +151,15 @@ class GemmEmitter {
     if (h >= 0) return this.bBase + h * this.bHalf;
     h = this.bRes.claim(key);
     const base = this.bBase + h * this.bHalf;
-    const { b } = this.spec;
+    const { b, gather } = this.spec;
     const t = this.t;
     for (let kk = 0; kk < kTiles; kk++) {
       const kTile = bk * this.s.tk + kk;
       for (let jj = 0; jj < jTiles; jj++) {
         const colTile = bj * this.s.tj + jj;
-        this.sink.load(base + kk * this.s.tj + jj, b.addr + kTile * t * b.stride + colTile * t, b.stride, this.depthOf(kTile), this.colsOf(colTile));
+        const slot = base + kk * this.s.tj + jj, rows = this.depthOf(kTile), cols = this.colsOf(colTile);
+        if (gather) this.sink.loadIm2col(slot, gather.descriptor, kTile * t, colTile * t, rows, cols, gather.footprints.at(kTile * t, colTile * t, rows, cols));
+        else this.sink.load(slot, b.addr + kTile * t * b.stride + colTile * t, b.stride, rows, cols);
       }
     }
     return base;

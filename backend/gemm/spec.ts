@@ -1,5 +1,6 @@
 import { invariant } from '../../ir/errors.js';
 import { REQUANT_ENTRY_BYTES } from '../isa.js';
+import type { GatherFootprints } from '../gather.js';
 
 // What the tiler is asked to compute: C(M×N) = requant(A(M×K)·B(K×N) + bias), all operands in DRAM.
 // A row-major matrix is an address plus a row stride in bytes (the stride may exceed the row, so a GEMM
@@ -10,6 +11,15 @@ export interface MatrixRef {
   readonly addr: number;
   /** Bytes from one row to the next. */
   readonly stride: number;
+}
+
+/** B is not in DRAM: LOAD_IM2COL gathers each tile from x through the descriptor at `descriptor`. */
+export interface GatheredRef {
+  readonly gather: 'im2col';
+  /** DRAM address of the gather descriptor (backend/gather.ts). */
+  readonly descriptor: number;
+  /** The geometry, x's address, and each tile's footprint (what the cost model charges). */
+  readonly footprints: GatherFootprints;
 }
 
 export interface RequantRef {
@@ -29,8 +39,10 @@ export interface GemmSpec {
   readonly k: number;
   /** int8 M×K (Conv: weights O × C·kh·kw). */
   readonly a: MatrixRef;
-  /** int8 K×N (Conv: im2col input C·kh·kw × N·OH·OW). */
+  /** int8 K×N (Conv: im2col input C·kh·kw × N·OH·OW). Not read when `gather` is given. */
   readonly b: MatrixRef;
+  /** B is gathered from the conv input by LOAD_IM2COL instead of loaded from `b`. */
+  readonly gather?: GatheredRef;
   /** DRAM address of int32[M], one bias per output row; absent means zero. */
   readonly bias?: number;
   /** Output M×N: int8 codes when `requant` is given, else raw int32 accumulators. */
@@ -73,7 +85,13 @@ export function checkGemmSpec(s: GemmSpec): void {
     invariant(r.addr + (rows - 1) * r.stride + rowBytes <= U32_END, `${who}: ${what} lies beyond 4 GiB`);
   };
   matrix(s.a, s.m, s.k, 'A', 1);
-  matrix(s.b, s.k, s.n, 'B', 1);
+  if (s.gather) {
+    const g = s.gather.footprints.geo;
+    invariant(g.rows === s.k && g.cols === s.n, `${who}: gathered B is ${g.rows}x${g.cols}, expected K x N = ${s.k}x${s.n}`);
+    invariant(s.gather.descriptor % 4 === 0, `${who}: gather descriptor must be 4-byte aligned`);
+  } else {
+    matrix(s.b, s.k, s.n, 'B', 1);
+  }
   matrix(s.c, s.m, s.requant ? s.n : 4 * s.n, 'C', s.requant ? 1 : 4);
   if (s.bias !== undefined) matrix({ addr: s.bias, stride: 4 }, s.m, 4, 'bias', 4);
   if (s.requant) {

@@ -4,6 +4,8 @@ import { tensor, numel, type Tensor } from '../../ir/tensor.js';
 import { newTensorData } from '../../ir/dtype.js';
 import { INSTRUCTION_BYTES, OP, MATMUL_ACCUMULATE, PRELOAD_BROADCAST, PRELOAD_ZERO, REQUANT_ENTRY_BYTES, STORE_PER_ROW, STORE_RAW32 } from '../../backend/isa.js';
 import { CostModel, type CostCounters } from '../../backend/cost.js';
+import { gatherFootprint, readGatherDescriptor, type GatherFootprint } from '../../backend/gather.js';
+import { im2colSource } from '../../ir/im2col.js';
 import { accumulatorSlots, scratchpadSlots } from '../../backend/target.js';
 import { decodeCode, dtypeBytes, hex, validateProgram, type TensorEntry, type TileProgram } from '../../backend/program.js';
 
@@ -60,6 +62,7 @@ export class TileMachine {
   private readonly faultOnOverflow: boolean;
   private readonly tensorsByName: ReadonlyMap<string, TensorEntry>;
   private index = 0;
+  private gatherScratch = new Int32Array(0);
 
   constructor(program: TileProgram, options: TileMachineOptions = {}) {
     validateProgram(program, 'tile program');
@@ -156,6 +159,9 @@ export class TileMachine {
           this.load(f0, f1, f2, rows, cols);
           model.load(f0, f1, f2, rows, cols);
           break;
+        case OP.LOAD_IM2COL:
+          model.loadIm2col(f0, f1, f2, f3, rows, cols, this.loadIm2col(f0, f1, f2, f3, rows, cols));
+          break;
         case OP.PRELOAD: {
           const source = flags & PRELOAD_ZERO ? 'zero' : flags & PRELOAD_BROADCAST ? 'broadcast' : 'tile';
           this.preload(f0, source, f1, f2, rows, cols);
@@ -229,6 +235,38 @@ export class TileMachine {
       const s = addr + r * stride, d = base + r * t;
       for (let c = 0; c < cols; c++) spad[d + c] = src[s + c]!;
     }
+  }
+
+  /**
+   * spad[slot] ← zero tile; element (r, c) ← the im2col matrix element (row0 + r, col0 + c) of the descriptor
+   * at `desc`: x[im2colSource(...)] or padValue. Returns the footprint the cost model charges.
+   */
+  private loadIm2col(slot: number, desc: number, row0: number, col0: number, rows: number, cols: number): GatherFootprint {
+    this.checkExtent('rows', rows);
+    this.checkExtent('cols', cols);
+    const base = this.checkSpad(slot);
+    let d: ReturnType<typeof readGatherDescriptor>;
+    try {
+      d = readGatherDescriptor(this.view, desc);
+    } catch (e) {
+      if (e instanceof TilecError) this.fault(e.message);
+      throw e;
+    }
+    const { geo, desc: { x, attrs } } = d;
+    if (row0 + rows > geo.rows || col0 + cols > geo.cols) {
+      this.fault(`rows ${row0}..${row0 + rows - 1}, columns ${col0}..${col0 + cols - 1} lie outside the ${geo.rows}x${geo.cols} im2col matrix`);
+    }
+    const t = this.t, spad = this.spad, src = this.dramI8;
+    spad.fill(0, base, base + t * t);
+    for (let r = 0; r < rows; r++) {
+      const to = base + r * t;
+      for (let c = 0; c < cols; c++) {
+        const at = im2colSource(geo, row0 + r, col0 + c);
+        spad[to + c] = at < 0 ? attrs.padValue : src[x + at]!;
+      }
+    }
+    if (this.gatherScratch.length < rows * cols) this.gatherScratch = new Int32Array(t * t);
+    return gatherFootprint(geo, x, row0, col0, rows, cols, this.gatherScratch);
   }
 
   private preload(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): void {
@@ -329,7 +367,7 @@ function slotsUsed(code: Uint8Array): { spad: number; acc: number } {
   let spad = 0, acc = 0;
   for (let o = 0; o < code.length; o += INSTRUCTION_BYTES) {
     const op = v.getUint8(o), f0 = v.getUint32(o + 8, true);
-    if (op === OP.LOAD) spad = Math.max(spad, f0 + 1);
+    if (op === OP.LOAD || op === OP.LOAD_IM2COL) spad = Math.max(spad, f0 + 1);
     else if (op === OP.PRELOAD || op === OP.STORE) acc = Math.max(acc, f0 + 1);
     else if (op === OP.MATMUL) {
       acc = Math.max(acc, f0 + 1);

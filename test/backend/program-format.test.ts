@@ -118,7 +118,7 @@ describe('.tasm', () => {
     ['.code\n  MATMUL acc=0 a=0 b=1 m=4 n=4 k=4', 'p.tasm:5:3: MATMUL needs one of: accumulate, overwrite'],
     ['.code\nMATMUL acc=0 a=0 b=1 m=4 n=4 k=x overwrite', "p.tasm:5:32: k must be an integer, got 'x'"],
     ['.code\nSTORE acc=0 requant dram=0 stride=4 rows=1 cols=1 table=0 per_row qmin=-129 qmax=0', 'p.tasm:5:72: qmin must be in -128..127, got -129'],
-    ['.code\nJUMP 3', "p.tasm:5:1: unknown instruction 'JUMP' (LOAD, PRELOAD, MATMUL, STORE, FENCE, HOST)"],
+    ['.code\nJUMP 3', "p.tasm:5:1: unknown instruction 'JUMP' (LOAD, PRELOAD, MATMUL, STORE, FENCE, LOAD_IM2COL, HOST)"],
     ['LOAD spad=0 dram=0 stride=4 rows=4 cols=4', "p.tasm:4:1: instruction 'LOAD' before .code"],
     ['.tensor x role=input dtype=int8 shape=[1] addr=0', 'p.tasm:4:9: .tensor needs a quoted name first, e.g. .tensor "x"'],
     ['.tensor "x role=input', 'p.tasm:4:9: unterminated string'],

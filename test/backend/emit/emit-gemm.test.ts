@@ -108,15 +108,15 @@ describe('TileGemm emission equals the integer reference bit for bit', () => {
     }
   });
 
-  it('implicit im2col with padding becomes a host Im2Col into a scratch buffer, and says so', () => {
+  it('with hostIm2col, implicit im2col with padding becomes a host Im2Col into a scratch buffer, and says so', () => {
     const c: ConvCase = { batch: 2, group: 1, cPerGroup: 3, oPerGroup: 4, spatial: [5, 5], kernel: [3, 3], pads: [1, 1, 1, 1], autoPad: 'NOTSET', xBits: 8, wBits: 8, perChannel: false, bias: true, seed: 9 };
     const low = lower(qconvGraph(c), 'implicit');
-    const { program, report, notes } = emitProgram(low, presetTarget('default'));
+    const { program, report, notes } = emitProgram(low, presetTarget('default'), { hostIm2col: true });
     expect(report.map((l) => [l.op, l.kind])).toEqual([['Im2Col', 'host'], ['TileGemm', 'tile'], ['Lift', 'host']]);
     expect(report[0]!.name).toBe('conv:gemm:im2col');
     expect(notes).toEqual([HOST_IM2COL_NOTE]);
     expect(program.tensors.find((e) => e.name === 'conv:gemm:im2col')).toMatchObject({ role: 'scratch', dtype: 'int8', shape: [27, 50] });
-    expectSame(low, presetTarget('default'), 'auto', 9);
+    expectSame(low, presetTarget('default'), 'auto', 9, { hostIm2col: true });
   });
 
   it('reports each GEMM: sizes, tile ops, MACs, DRAM bytes, cycles, utilization', () => {

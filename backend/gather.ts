@@ -1,0 +1,111 @@
+import { fail } from '../ir/errors.js';
+import { im2colGeometry, im2colSource, type Im2ColGeometry } from '../ir/im2col.js';
+import type { Im2ColAttrs } from '../ir/ops.js';
+
+// The im2col gather descriptor that LOAD_IM2COL references (docs/isa.md, "LOAD_IM2COL"), and the footprint
+// of one gathered tile, the one definition shared by the tiler (cost of a schedule), the cost model and the
+// tile machine. Which input byte a matrix element holds is ir/im2col.ts's im2colSource, nothing else.
+
+/** Fixed words before the per-axis lists: x address, rank, N, C. */
+const HEAD_WORDS = 4;
+/** Largest spatial rank a descriptor may declare (keeps a corrupt rank from reading megabytes). */
+export const MAX_GATHER_RANK = 8;
+
+/** Bytes of a descriptor for `rank` spatial axes: 4 + 6·rank + 3 int32 words. */
+export const gatherDescriptorBytes = (rank: number): number => 4 * (HEAD_WORDS + 6 * rank + 3);
+
+/** What a descriptor says: where x lives, its shape, and the Im2Col attributes. */
+export interface GatherDescriptor {
+  readonly x: number;
+  readonly xShape: readonly number[];
+  readonly attrs: Im2ColAttrs;
+}
+
+/**
+ * Encodes a descriptor (little-endian int32 words): x address, r, N, C, spatial[r], kernel[r], strides[r],
+ * dilations[r], pads[2r] (begins then ends, ONNX order), padValue, channelStart, channels.
+ */
+export function encodeGatherDescriptor(d: GatherDescriptor): Uint8Array {
+  const r = d.xShape.length - 2, a = d.attrs;
+  const words = [d.x, r, d.xShape[0]!, d.xShape[1]!, ...d.xShape.slice(2), ...a.kernel_shape, ...a.strides, ...a.dilations, ...a.pads,
+    a.padValue, a.channelStart, a.channels];
+  const out = new Uint8Array(gatherDescriptorBytes(r));
+  const view = new DataView(out.buffer);
+  words.forEach((w, i) => view.setInt32(4 * i, w, true));
+  return out;
+}
+
+/**
+ * Reads the descriptor at `addr` of `dram` and resolves its geometry (validated by im2colGeometry). Throws
+ * TilecError naming the address on a descriptor outside DRAM, a bad rank, a bad geometry, or an x outside DRAM.
+ */
+export function readGatherDescriptor(view: DataView, addr: number): { desc: GatherDescriptor; geo: Im2ColGeometry } {
+  const where = `im2col descriptor at 0x${addr.toString(16).padStart(8, '0')}`;
+  if (addr % 4 !== 0) fail(`${where} must be 4-byte aligned`);
+  if (addr + 4 * HEAD_WORDS > view.byteLength) fail(`${where} lies beyond the DRAM size ${view.byteLength}`);
+  const word = (i: number): number => view.getInt32(addr + 4 * i, true);
+  const r = word(1);
+  if (r < 1 || r > MAX_GATHER_RANK) fail(`${where} declares spatial rank ${r}, outside 1..${MAX_GATHER_RANK}`);
+  if (addr + gatherDescriptorBytes(r) > view.byteLength) fail(`${where} (${gatherDescriptorBytes(r)} bytes) lies beyond the DRAM size ${view.byteLength}`);
+  const list = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => word(from + i));
+  const x = view.getUint32(addr, true);
+  const xShape = [word(2), word(3), ...list(HEAD_WORDS, r)];
+  if (!xShape.every((v) => v >= 1)) fail(`${where}: input shape [${xShape.join(',')}] must be positive`);
+  const at = HEAD_WORDS + r;
+  const attrs: Im2ColAttrs = {
+    kernel_shape: list(at, r), strides: list(at + r, r), dilations: list(at + 2 * r, r), pads: list(at + 3 * r, 2 * r),
+    padValue: word(at + 5 * r), channelStart: word(at + 5 * r + 1), channels: word(at + 5 * r + 2),
+  };
+  const geo = im2colGeometry(xShape, attrs, where);
+  const xBytes = xShape.reduce((p, v) => p * v, 1);
+  if (x + xBytes > view.byteLength) fail(`${where}: input x (${xBytes} bytes at 0x${x.toString(16)}) lies beyond the DRAM size ${view.byteLength}`);
+  return { desc: { x, xShape, attrs }, geo };
+}
+
+/** What one gathered tile reads from DRAM: the distinct bytes of x it touches and their address range. */
+export interface GatherFootprint {
+  /** Distinct input bytes read (padding taps are generated, not read). */
+  readonly bytes: number;
+  /** First and last DRAM byte read (meaningless when bytes = 0). */
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * Footprint of the tile rows row0..row0+rows-1, columns col0..col0+cols-1 of the im2col matrix of x at
+ * DRAM address `x`. `scratch` must hold rows·cols entries (reused, so the hot path allocates nothing).
+ */
+export function gatherFootprint(geo: Im2ColGeometry, x: number, row0: number, col0: number, rows: number, cols: number, scratch: Int32Array): GatherFootprint {
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const src = im2colSource(geo, row0 + r, col0 + c);
+      if (src >= 0) scratch[n++] = src;
+    }
+  }
+  if (n === 0) return { bytes: 0, first: 0, last: 0 };
+  const used = scratch.subarray(0, n).sort();
+  let distinct = 1;
+  for (let i = 1; i < n; i++) if (used[i] !== used[i - 1]) distinct++;
+  return { bytes: distinct, first: x + used[0]!, last: x + used[n - 1]! };
+}
+
+/** Footprints of every tile of one gathered GEMM, computed once per tile (the tiler times many schedules). */
+export class GatherFootprints {
+  private readonly cache = new Map<number, GatherFootprint>();
+  private readonly scratch: Int32Array;
+
+  constructor(readonly geo: Im2ColGeometry, readonly x: number, readonly tile: number) {
+    this.scratch = new Int32Array(tile * tile);
+  }
+
+  at(row0: number, col0: number, rows: number, cols: number): GatherFootprint {
+    const key = (row0 / this.tile) * Math.ceil(this.geo.cols / this.tile) + col0 / this.tile;
+    let f = this.cache.get(key);
+    if (f === undefined) {
+      f = gatherFootprint(this.geo, this.x, row0, col0, rows, cols, this.scratch);
+      this.cache.set(key, f);
+    }
+    return f;
+  }
+}
