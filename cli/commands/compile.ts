@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { type RawCompileOptions, addCompileOptions, resolveCompileOptions } from '../compile-options.js';
 import type { CompileReport } from '../compile-report.js';
 import { startProgress } from '../progress.js';
+import type { Im2colTraffic } from '../report/types.js';
 import { compileReportFile } from '../report/write.js';
 import { PASS_NAMES, type SessionLog, compileModel, writeOutputsAtomically } from '../session.js';
 import { formatTable, thousands } from '../table.js';
@@ -35,10 +36,20 @@ Examples:
     .action((file: string, raw: RawCompileOptions & { report?: boolean }, c: Command) => {
       const settings = resolveCompileOptions(raw, PASS_NAMES);
       const compiled = compileModel(file, settings, stderrLog(ctx));
-      const written = writeOutputsAtomically(settings.outDir, raw.report ? [...compiled.files, compileReportFile(compiled)] : compiled.files);
+      const traffic = im2colTraffic(compiled.report);
+      const html = () => compileReportFile(compiled, traffic ? { im2colTraffic: traffic } : {});
+      const written = writeOutputsAtomically(settings.outDir, raw.report ? [...compiled.files, html()] : compiled.files);
       if (wantsJson(c)) printJson(ctx, compiled.report);
       else ctx.io.out(formatCompileReport(compiled.report, written));
     });
+}
+
+/** The explicit vs implicit im2col DRAM bytes of the gathered convolutions, for the HTML chart (none: undefined). */
+export function im2colTraffic(r: CompileReport): Im2colTraffic | undefined {
+  const total = r.totals.im2col_dram_bytes;
+  if (!total) return undefined;
+  const layers = r.layers.flatMap((l) => (l.im2col_dram_bytes ? [{ name: l.name, ...l.im2col_dram_bytes }] : []));
+  return { explicit: total.explicit, implicit: total.implicit, layers };
 }
 
 export function formatCompileReport(r: CompileReport, written: readonly string[]): string {
