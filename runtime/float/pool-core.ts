@@ -74,3 +74,40 @@ export function requireNonEmptyWindows(who: string, plan: PoolPlan, attrs: PoolA
     }
   });
 }
+
+/**
+ * The one average-pool window walk, shared by the float AveragePool and the integer QAveragePool:
+ * `visit(o, sum, count, inside)` once per output element o, with the exact sum of its window's input cells,
+ * the ONNX divisor `count` (cells inside X, or with count_include_pad also those of the explicit/auto padding;
+ * never the cells ceil_mode reaches beyond the end padding) and `inside` (cells inside X). A window with a
+ * zero divisor is an error naming the node: its average is undefined.
+ */
+export function forEachAverageWindow(
+  who: string, plan: PoolPlan, includePad: boolean, xd: ArrayLike<number>,
+  visit: (o: number, sum: number, count: number, inside: number) => void,
+): void {
+  const [D, H, W] = plan.axes;
+  const planeI = D.size * H.size * W.size, HW = H.size * W.size;
+  let o = 0;
+  for (let p = 0; p < plan.planes; p++) {
+    const base = p * planeI;
+    for (let od = 0; od < D.out; od++) {
+      for (let oh = 0; oh < H.out; oh++) {
+        for (let ow = 0; ow < W.out; ow++, o++) {
+          let sum = 0;
+          for (let kd = D.lo[od]!; kd < D.hi[od]!; kd++) {
+            const rowD = base + (D.start[od]! + kd * D.dilation) * HW;
+            for (let kh = H.lo[oh]!; kh < H.hi[oh]!; kh++) {
+              const row = rowD + (H.start[oh]! + kh * H.dilation) * W.size + W.start[ow]!;
+              for (let kw = W.lo[ow]!; kw < W.hi[ow]!; kw++) sum += xd[row + kw * W.dilation]!;
+            }
+          }
+          const inside = (D.hi[od]! - D.lo[od]!) * (H.hi[oh]! - H.lo[oh]!) * (W.hi[ow]! - W.lo[ow]!);
+          const count = includePad ? D.padded[od]! * H.padded[oh]! * W.padded[ow]! : inside;
+          if (count === 0) fail(`${who}: the window of output element ${o} covers no input cell (it lies entirely in padding); its average is undefined`);
+          visit(o, sum, count, inside);
+        }
+      }
+    }
+  }
+}
