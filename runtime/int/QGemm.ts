@@ -1,9 +1,9 @@
 import { fail } from '../../ir/errors.js';
 import { checkIntAttr, checkRequantAttrs } from '../../ir/infer/qattrs.js';
 import { shapeStr } from '../../ir/tensor.js';
-import { type Kernel, expectDtype, expectRank, need, who } from '../float/kernel.js';
+import { type Kernel, expectRank, who } from '../float/kernel.js';
 import { gemm2d } from '../float/matmul-core.js';
-import { addBiasChecked, badFor, requantizeBlock } from './common.js';
+import { addBiasChecked, badFor, int8GemmOperands, requantizeBlock } from './common.js';
 
 /**
  * QGemm (docs/arithmetic.md): Y[i, j] = requantize(Σ_k a[i, k]·b[k, j] + bias[j]) over raw int8 codes
@@ -12,11 +12,7 @@ import { addBiasChecked, badFor, requantizeBlock } from './common.js';
  */
 export const QGemm: Kernel<'QGemm'> = (node, inputs) => {
   const w_ = who(node), at = node.attrs, bad = badFor(w_);
-  const a = need(node, inputs, 0, 'a'), b = need(node, inputs, 1, 'b'), bias = inputs[2];
-  expectDtype(node, a, 'input 0 (a)', ['int8']);
-  expectDtype(node, b, 'input 1 (b)', ['int8']);
-  if (bias) expectDtype(node, bias, 'input 2 (bias)', ['int32']);
-  expectRank(node, a, 'input 0 (a)', [2]);
+  const { a, b, bias } = int8GemmOperands(node, inputs);
   expectRank(node, b, 'input 1 (b)', [2]);
   checkIntAttr(bad, 'transB', at.transB, 0, 1);
   const [m, k] = [a.shape[0]!, a.shape[1]!];

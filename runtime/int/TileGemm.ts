@@ -3,9 +3,9 @@ import { im2colFill, im2colGeometry } from '../../ir/im2col.js';
 import { gatherAttrs } from '../../ir/infer/lowered.js';
 import { checkRequantAttrs } from '../../ir/infer/qattrs.js';
 import { shapeStr } from '../../ir/tensor.js';
-import { type Kernel, expectDtype, expectRank, need, who } from '../float/kernel.js';
+import { type Kernel, expectRank, who } from '../float/kernel.js';
 import { gemm2d } from '../float/matmul-core.js';
-import { addBiasChecked, badFor, requantizeBlock } from './common.js';
+import { addBiasChecked, badFor, int8GemmOperands, requantizeBlock } from './common.js';
 
 /**
  * TileGemm (docs/lowering.md): C[m, j] = requantize(bias[m] + Σ_k a[m, k]·B[k, j]) with row m's multiplier and
@@ -15,11 +15,7 @@ import { addBiasChecked, badFor, requantizeBlock } from './common.js';
  */
 export const TileGemm: Kernel<'TileGemm'> = (node, inputs) => {
   const w_ = who(node), at = node.attrs, bad = badFor(w_);
-  const a = need(node, inputs, 0, 'a'), b = need(node, inputs, 1, 'b'), bias = inputs[2];
-  expectDtype(node, a, 'input 0 (a)', ['int8']);
-  expectDtype(node, b, 'input 1 (b)', ['int8']);
-  if (bias) expectDtype(node, bias, 'input 2 (bias)', ['int32']);
-  expectRank(node, a, 'input 0 (a)', [2]);
+  const { a, b, bias } = int8GemmOperands(node, inputs);
   const [m, k] = [a.shape[0]!, a.shape[1]!];
   const gather = gatherAttrs(at, bad);
   let bData: ArrayLike<number> = b.data, kb: number, n: number;

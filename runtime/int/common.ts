@@ -4,6 +4,7 @@ import type { Bad } from '../../ir/infer/qattrs.js';
 import type { RequantAttrs } from '../../ir/ops.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { shapeStr } from '../../ir/tensor.js';
+import { expectDtype, expectRank, need } from '../float/kernel.js';
 
 // Pieces every integer kernel shares: attribute errors named like inference's, the int32 accumulator
 // bound, and the per-channel requantization of a block of accumulators.
@@ -44,4 +45,16 @@ export function requantizeBlock(acc: ArrayLike<number>, a: RequantAttrs, channel
     for (let i = start, end = Math.min(acc.length, start + inner); i < end; i++) out[i] = requantize(acc[i]!, mult, shift, zeroPoint, qmin, qmax);
   }
   return out;
+}
+
+/** The operands every int8 GEMM kernel (QGemm, TileGemm) takes: int8 a [M,K], int8 b, optional int32 bias. */
+export function int8GemmOperands(
+  node: { op: string; name: string; inputs: readonly string[] }, inputs: readonly (Tensor | undefined)[],
+): { a: Tensor; b: Tensor; bias: Tensor | undefined } {
+  const a = need(node, inputs, 0, 'a'), b = need(node, inputs, 1, 'b'), bias = inputs[2];
+  expectDtype(node, a, 'input 0 (a)', ['int8']);
+  expectDtype(node, b, 'input 1 (b)', ['int8']);
+  if (bias) expectDtype(node, bias, 'input 2 (bias)', ['int32']);
+  expectRank(node, a, 'input 0 (a)', [2]);
+  return { a, b, bias };
 }
