@@ -6,6 +6,7 @@ import { IM2COL_MODES, type Im2ColMode } from '../passes/lower/lower-conv.js';
 import type { UnsignedMapping } from '../ir/arith.js';
 import { fail } from '../ir/errors.js';
 import { CALIB_METHODS, type CalibMethod } from '../ir/quant/index.js';
+import { type Limits, type RawLimitOptions, addLimitOptions, resolveLimits } from './limits.js';
 import { type InputShapes, collectInputShape } from './options.js';
 
 // The options `compile` and `verify` share (cli-contract.md, "Options (shared by compile and verify)").
@@ -53,10 +54,12 @@ export interface CompileSettings {
   readonly loopOrder?: LoopOrder;
   /** True when -o was given (verify writes files only then). */
   readonly outDirGiven: boolean;
+  /** --max-model-bytes, --max-tensor-elements, --max-tile-ops, --max-memory-bytes (cli/limits.ts). */
+  readonly limits: Limits;
 }
 
 /** The raw option strings commander collects (camelCase of the flags). */
-export interface RawCompileOptions {
+export interface RawCompileOptions extends RawLimitOptions {
   target?: string;
   tile?: string;
   bits?: string;
@@ -81,7 +84,7 @@ export interface RawCompileOptions {
 
 /** Adds the shared options to a command (values stay strings until resolveCompileOptions). */
 export function addCompileOptions(cmd: Command): Command {
-  return cmd
+  return addLimitOptions(cmd
     .option('--target <NAME|FILE.json>', `accelerator description: a preset (${[...TARGET_PRESETS.keys()].join(', ')}) or a target .json file`, 'default')
     .option('--tile <T>', "override the target's tile size t (an integer >= 1)")
     .option('--bits <B>', 'quantization bit width, 2..8', '8')
@@ -101,7 +104,7 @@ export function addCompileOptions(cmd: Command): Command {
     .option('--unsigned-mapping <seed|full>', "codes of non-negative tensors: 'seed' (the seed's always_pos offset) or 'full' (the whole range)", 'seed')
     .option('--im2col <explicit|implicit>', 'conv lowering: explicit Im2Col nodes (the seed\'s inputs_lowering) or implicit patch gathering', 'explicit')
     .option('--loop-order <ORDER>', `GEMM tiling strategy, overriding the target's: ${LOOP_ORDERS.join('|')}`)
-    .option('-o, --output <DIR>', `output directory (default ${DEFAULT_OUT_DIR})`);
+    .option('-o, --output <DIR>', `output directory (default ${DEFAULT_OUT_DIR})`));
 }
 
 const isIntText = (t: string): boolean => /^[+-]?[0-9]+$/.test(t.trim());
@@ -185,5 +188,6 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
     ...(loopOrder !== undefined ? { loopOrder } : {}),
     outDir: raw.output ?? DEFAULT_OUT_DIR,
     outDirGiven: raw.output !== undefined,
+    limits: resolveLimits(raw),
   };
 }
