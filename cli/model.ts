@@ -1,16 +1,20 @@
 import { existsSync, statSync } from 'node:fs';
 import { loadModel } from '../frontend/index.js';
-import { fail } from '../ir/errors.js';
+import { TilecError, fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { FLOAT_PIPELINE, QUANT_IMPORT_PIPELINE } from '../passes/pipeline.js';
 import { runPasses } from '../passes/manager.js';
 import { evaluateFloat } from '../runtime/float/index.js';
+import { DEFAULT_LIMITS, type Limits, checkModelFile, importLimits } from './limits.js';
 import type { InputShapes } from './options.js';
 
 // The stages every model-taking command starts with: import, then the float cleanup pipeline.
 
 export interface FloatModelOptions {
+  /** --max-model-bytes (checked before reading) and --max-tensor-elements (checked by the importer before
+   * allocating each tensor); default DEFAULT_LIMITS. */
+  readonly limits?: Limits;
   readonly inputShapes?: InputShapes;
   /** Graph inputs bound to fixed values (they become initializers), e.g. a backend test's Reshape shape. */
   readonly constantInputs?: ReadonlyMap<string, Tensor>;
@@ -49,9 +53,20 @@ export function loadModelGraphs(file: string, opts: FloatModelOptions = {}): Mod
 function importFile(file: string, opts: FloatModelOptions): Graph {
   if (!existsSync(file)) fail(`'${file}': no such file`);
   if (statSync(file).isDirectory()) fail(`'${file}' is a directory, expected an ONNX model file`);
-  // The importer rejects --input-shape names that are not model inputs.
-  return loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn });
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  checkModelFile(file, limits);
+  try {
+    // The importer rejects --input-shape names that are not model inputs.
+    return loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn, ...importLimits(limits) });
+  } catch (e) {
+    // The importer's element-limit message cannot name a CLI option (frontend knows no CLI); say which one raises it.
+    if (e instanceof TilecError && e.message.includes(TENSOR_LIMIT_PHRASE)) e.message += ` (raise it with --max-tensor-elements)`;
+    throw e;
+  }
 }
+
+/** How every frontend refusal of a too-large tensor ends (frontend/tensor-proto.ts, import.ts, typing.ts). */
+const TENSOR_LIMIT_PHRASE = 'elements tilec accepts in one tensor';
 
 const passContext = (opts: FloatModelOptions) => ({ evaluate: evaluateFloat, options: {}, log: opts.log });
 const managerOptions = (opts: FloatModelOptions) => ({ printIrAfter: opts.printIrAfter, timePasses: opts.timePasses, print: opts.print });
