@@ -12,6 +12,7 @@ import { FLOAT_PIPELINE, LOWER_PIPELINE, QUANT_IMPORT_PIPELINE } from '../passes
 import { evaluateFloat } from '../runtime/float/index.js';
 import { type CompileSettings, DEFAULT_CALIB } from './compile-options.js';
 import { type CompileReport, buildReport } from './compile-report.js';
+import { checkGraphMemory, checkProgramMemory, checkTileOps } from './limits.js';
 import { loadModelGraphs } from './model.js';
 import { writeFilesAtomically } from './program-file.js';
 import { QUANT_PASS_NAMES, quantizeModel } from './quantize.js';
@@ -75,15 +76,21 @@ function withProgress<T>(log: SessionLog, label: string, step: (update: (done: n
 export function compileModel(file: string, s: CompileSettings, log: SessionLog, onFloatGraph?: (float: Graph) => void): CompiledModel {
   const t0 = performance.now();
   const passOpts = { printIrAfter: s.printIrAfter, timePasses: s.timePasses, print: log.print, log: s.printChanges ? log.line : undefined };
-  const { reference: float, toQuantize } = loadModelGraphs(file, { inputShapes: s.inputShapes, warn: (m) => log.line(`warning: ${m}`), ...passOpts });
+  const { reference: float, toQuantize } = loadModelGraphs(file, { limits: s.limits, inputShapes: s.inputShapes, warn: (m) => log.line(`warning: ${m}`), ...passOpts });
+  // Before calibration allocates a tensor or runs a node: the whole float graph's tensors, and a lower
+  // bound of its tile MATMULs (so a model too large for the limits fails in milliseconds, not hours).
+  checkGraphMemory(float, s.limits);
+  checkTileOps(float, s.target.tile, s.limits);
   onFloatGraph?.(float);
   const calib = openSamples(s.calib, toQuantize, s.preprocess);
   if (toQuantize !== float) log.line(`note: ${path.basename(file)} carries its own quantization (QAT or QDQ): its tensors keep their quant params; only tensors without them are calibrated`);
   else if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
   const { graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(toQuantize, calib, s, passOpts, update));
   const lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: s.im2col }, log: passOpts.log }, passOpts).graph;
+  checkTileOps(lowered, s.target.tile, s.limits); // exact now: before emission builds the instruction stream
   const emitted = withProgress(log, 'tile', (update) =>
     emitProgram(lowered, s.target, { ...(s.loopOrder ? { strategy: s.loopOrder } : {}), onProgress: update }));
+  checkProgramMemory(emitted.program, s.limits); // what `run` and `verify` would allocate as DRAM
 
   const name = modelName(file);
   const files: OutputFile[] = [
