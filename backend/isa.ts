@@ -110,6 +110,23 @@ export function encodeInstruction(ins: Instruction, view: DataView, offset: numb
   }
 }
 
+/** Opcode byte -> mnemonic (a table: decoding runs once per instruction word, millions of times). */
+const OPCODE_NAMES: readonly (OpcodeName | undefined)[] = (() => {
+  const names = new Array<OpcodeName | undefined>(256).fill(undefined);
+  for (const [name, code] of Object.entries(OP)) names[code] = name as OpcodeName;
+  return names;
+})();
+
+// The decoder's checks are module functions, not closures inside decodeInstruction: a closure per word
+// (and its name bookkeeping under tsx) was most of the cost of decoding a large program.
+function mustBeZero(v: number, field: string, name: OpcodeName, prefix: string, index: number): void {
+  if (v !== 0) fail(`${prefix}${index} (${name}): field ${field} is ${v} but ${name} does not use it (must be 0)`);
+}
+
+function flagsWithin(flags: number, allowed: number, name: OpcodeName, prefix: string, index: number): void {
+  if ((flags & ~allowed) !== 0) fail(`${prefix}${index} (${name}): unknown flag bits 0x${flags.toString(16)}`);
+}
+
 /**
  * Decodes the word at `offset`, checking that it is canonical: known opcode and flags, fields an opcode does
  * not use are zero, reserved bytes are zero. Canonical words are what makes disassembly lossless.
@@ -125,53 +142,53 @@ export function decodeInstruction(view: DataView, offset: number, prefix: string
   const f1 = view.getUint32(offset + 12, true);
   const f2 = view.getUint32(offset + 16, true);
   const f3 = view.getUint32(offset + 20, true);
-  for (let i = 24; i < INSTRUCTION_BYTES; i++) {
-    if (view.getUint8(offset + i) !== 0) fail(`${prefix}${index}: reserved byte ${i} of the instruction word is ${view.getUint8(offset + i)}, must be 0`);
+  if (view.getUint32(offset + 24, true) !== 0 || view.getUint32(offset + 28, true) !== 0) {
+    for (let i = 24; i < INSTRUCTION_BYTES; i++) {
+      if (view.getUint8(offset + i) !== 0) fail(`${prefix}${index}: reserved byte ${i} of the instruction word is ${view.getUint8(offset + i)}, must be 0`);
+    }
   }
-  const name = opcodeName(opcode);
-  const where = `${prefix}${index}`;
-  if (name === undefined) fail(`${where}: unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`);
-  const zero = (v: number, field: string): void => {
-    if (v !== 0) fail(`${where} (${name}): field ${field} is ${v} but ${name} does not use it (must be 0)`);
-  };
-  const flagsIn = (allowed: number): void => {
-    if ((flags & ~allowed) !== 0) fail(`${where} (${name}): unknown flag bits 0x${flags.toString(16)}`);
-  };
+  const name = OPCODE_NAMES[opcode];
+  if (name === undefined) fail(`${prefix}${index}: unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`);
   switch (name) {
     case 'LOAD':
-      flagsIn(0); zero(aux, 'aux'); zero(f3, 'f3');
+      flagsWithin(flags, 0, name, prefix, index); mustBeZero(aux, 'aux', name, prefix, index); mustBeZero(f3, 'f3', name, prefix, index);
       return { op: 'LOAD', spad: f0, dram: f1, stride: f2, rows, cols };
     case 'PRELOAD': {
-      flagsIn(PRELOAD_ZERO | PRELOAD_BROADCAST); zero(aux, 'aux'); zero(f3, 'f3');
-      if (flags === (PRELOAD_ZERO | PRELOAD_BROADCAST)) fail(`${where} (PRELOAD): flags zero and broadcast are exclusive`);
+      flagsWithin(flags, PRELOAD_ZERO | PRELOAD_BROADCAST, name, prefix, index); mustBeZero(aux, 'aux', name, prefix, index); mustBeZero(f3, 'f3', name, prefix, index);
+      if (flags === (PRELOAD_ZERO | PRELOAD_BROADCAST)) fail(`${prefix}${index} (PRELOAD): flags zero and broadcast are exclusive`);
       const source: PreloadSource = flags & PRELOAD_ZERO ? 'zero' : flags & PRELOAD_BROADCAST ? 'broadcast' : 'tile';
-      if (source === 'zero') { zero(f1, 'dram'); zero(f2, 'stride'); }
+      if (source === 'zero') { mustBeZero(f1, 'dram', name, prefix, index); mustBeZero(f2, 'stride', name, prefix, index); }
       return { op: 'PRELOAD', acc: f0, source, dram: f1, stride: f2, rows, cols };
     }
     case 'MATMUL':
-      flagsIn(MATMUL_ACCUMULATE); zero(f3, 'f3');
+      flagsWithin(flags, MATMUL_ACCUMULATE, name, prefix, index); mustBeZero(f3, 'f3', name, prefix, index);
       return { op: 'MATMUL', acc: f0, a: f1, b: f2, m: rows, n: cols, k: aux, accumulate: (flags & MATMUL_ACCUMULATE) !== 0 };
     case 'STORE': {
-      flagsIn(STORE_RAW32 | STORE_PER_ROW);
+      flagsWithin(flags, STORE_RAW32 | STORE_PER_ROW, name, prefix, index);
       const raw = (flags & STORE_RAW32) !== 0;
-      if (raw) { zero(aux, 'qmin/qmax'); zero(f3, 'table'); if (flags & STORE_PER_ROW) fail(`${where} (STORE): per_row has no meaning with raw32`); }
+      if (raw) {
+        mustBeZero(aux, 'qmin/qmax', name, prefix, index); mustBeZero(f3, 'table', name, prefix, index);
+        if (flags & STORE_PER_ROW) fail(`${prefix}${index} (STORE): per_row has no meaning with raw32`);
+      }
       const qmin = ((aux & 0xff) << 24) >> 24;
       const qmax = (aux << 16) >> 24;
       return { op: 'STORE', acc: f0, dram: f1, stride: f2, rows, cols, mode: raw ? 'raw32' : 'requant', table: f3, perRow: (flags & STORE_PER_ROW) !== 0, qmin, qmax };
     }
     case 'FENCE':
-      flagsIn(0); zero(rows, 'rows'); zero(cols, 'cols'); zero(aux, 'aux'); zero(f0, 'f0'); zero(f1, 'f1'); zero(f2, 'f2'); zero(f3, 'f3');
+      flagsWithin(flags, 0, name, prefix, index);
+      mustBeZero(rows, 'rows', name, prefix, index); mustBeZero(cols, 'cols', name, prefix, index); mustBeZero(aux, 'aux', name, prefix, index);
+      mustBeZero(f0, 'f0', name, prefix, index); mustBeZero(f1, 'f1', name, prefix, index); mustBeZero(f2, 'f2', name, prefix, index); mustBeZero(f3, 'f3', name, prefix, index);
       return { op: 'FENCE' };
     case 'LOAD_IM2COL':
-      flagsIn(0); zero(aux, 'aux');
+      flagsWithin(flags, 0, name, prefix, index); mustBeZero(aux, 'aux', name, prefix, index);
       return { op: 'LOAD_IM2COL', spad: f0, desc: f1, row0: f2, col0: f3, rows, cols };
     case 'HOST':
-      flagsIn(0); zero(rows, 'rows'); zero(cols, 'cols'); zero(f2, 'f2'); zero(f3, 'f3');
+      flagsWithin(flags, 0, name, prefix, index);
+      mustBeZero(rows, 'rows', name, prefix, index); mustBeZero(cols, 'cols', name, prefix, index); mustBeZero(f2, 'f2', name, prefix, index); mustBeZero(f3, 'f3', name, prefix, index);
       return { op: 'HOST', fn: aux, offset: f0, length: f1 };
   }
 }
 
 export function opcodeName(opcode: number): OpcodeName | undefined {
-  for (const [name, code] of Object.entries(OP)) if (code === opcode) return name as OpcodeName;
-  return undefined;
+  return OPCODE_NAMES[opcode];
 }
