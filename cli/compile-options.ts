@@ -31,8 +31,12 @@ export interface CompileSettings {
   readonly targetSource: string;
   readonly bits: number;
   readonly calib: string;
-  /** True when --calib was not given and DEFAULT_CALIB is used. */
+  /** True when --calib was not given and DEFAULT_CALIB is used (false with --calib-table: nothing is calibrated). */
   readonly calibDefaulted: boolean;
+  /** --calib-table: statistics from this table instead of calibration (no float inference; cli/calib-table.ts). */
+  readonly calibTable?: string;
+  /** --save-calib-table: write the calibration statistics to this file. */
+  readonly saveCalibTable?: string;
   readonly calibMethod: CalibMethod;
   /** Calibration batches to use (undefined: all the calibration data). */
   readonly calibBatches?: number;
@@ -64,6 +68,8 @@ export interface RawCompileOptions extends RawLimitOptions {
   tile?: string;
   bits?: string;
   calib?: string;
+  calibTable?: string;
+  saveCalibTable?: string;
   calibMethod?: string;
   calibBatches?: string;
   batch?: string;
@@ -89,6 +95,8 @@ export function addCompileOptions(cmd: Command): Command {
     .option('--tile <T>', "override the target's tile size t (an integer >= 1)")
     .option('--bits <B>', 'quantization bit width, 2..8', '8')
     .option('--calib <SPEC>', `calibration data (mnist:DIR, npy:DIR, pb:DIR, random:N[:SEED]); default ${DEFAULT_CALIB}`)
+    .option('--calib-table <FILE.json>', 'use the calibration statistics saved by --save-calib-table instead of calibrating (no float inference)')
+    .option('--save-calib-table <FILE.json>', 'write the calibration statistics to FILE.json, for a later --calib-table')
     .option('--calib-method <METHOD>', `activation range method: ${CALIB_METHODS.join('|')}`, 'seed')
     .option('--calib-batches <N>', 'use only the first N calibration batches (default: all the data)')
     .option('--batch <N>', 'samples per calibration batch (the seed method takes alpha from the first batch)')
@@ -164,6 +172,12 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
     fail(`--print-ir-after: no pass named '${raw.printIrAfter}' (passes: ${passNames.join(', ')}, or all)`);
   }
   if (raw.calib !== undefined && raw.calib.trim() === '') fail('--calib must be a data spec (mnist:DIR, npy:DIR, pb:DIR, random:N[:SEED]), got an empty string');
+  if (raw.calibTable !== undefined) {
+    if (raw.calibTable.trim() === '') fail('--calib-table must name a calibration table file, got an empty string');
+    const clash = raw.calib !== undefined ? '--calib' : raw.calibBatches !== undefined ? '--calib-batches' : raw.batch !== undefined ? '--batch' : undefined;
+    if (clash) fail(`${clash} cannot be combined with --calib-table: the table replaces calibration`);
+  }
+  if (raw.saveCalibTable !== undefined && raw.saveCalibTable.trim() === '') fail('--save-calib-table must name a file, got an empty string');
   if (raw.output !== undefined && raw.output.trim() === '') fail('-o must name a directory, got an empty string');
   const targetSource = raw.target ?? 'default';
   const base = loadTarget(targetSource);
@@ -172,7 +186,9 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
     targetSource,
     bits,
     calib: raw.calib ?? DEFAULT_CALIB,
-    calibDefaulted: raw.calib === undefined,
+    calibDefaulted: raw.calib === undefined && raw.calibTable === undefined,
+    ...(raw.calibTable !== undefined ? { calibTable: raw.calibTable } : {}),
+    ...(raw.saveCalibTable !== undefined ? { saveCalibTable: raw.saveCalibTable } : {}),
     calibMethod,
     calibBatches,
     batch,

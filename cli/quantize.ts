@@ -1,9 +1,11 @@
 import type { Graph } from '../ir/graph.js';
 import type { CalibrationStats } from '../ir/quant/index.js';
+import type { CalibrationTable } from '../ir/quant/table.js';
 import { runPasses } from '../passes/manager.js';
 import { QUANT_PIPELINE } from '../passes/pipeline.js';
 import { DEFAULT_CALIB_BATCH_SIZE, calibrate } from '../runtime/calibrate.js';
 import { evaluateFloat } from '../runtime/float/index.js';
+import { checkCalibTable, readCalibTable, saveCalibTable } from './calib-table.js';
 import type { CompileSettings } from './compile-options.js';
 import type { CalibrationReport } from './compile-report.js';
 import type { SampleSource } from './samples.js';
@@ -38,9 +40,29 @@ export function realize(float: Graph, stats: CalibrationStats, s: Pick<CompileSe
   return runPasses(float, QUANT_PIPELINE, { evaluate: evaluateFloat, options, log: passOpts.log }, passOpts).graph;
 }
 
-/** Calibration then QUANT_PIPELINE; `onProgress` follows the calibration samples. */
-export function quantizeModel(float: Graph, calib: SampleSource, s: CompileSettings, passOpts: PassPrintOptions, onProgress?: (done: number, total: number) => void): { graph: Graph; calibration: CalibrationReport } {
-  const stats = calibrateSamples(float, calib, s, onProgress);
+/** A --calib-table, read and checked against the settings: where the statistics come from instead of samples. */
+export interface LoadedCalibTable extends CalibrationTable {
+  readonly file: string;
+}
+
+/** Reads --calib-table (settings.calibTable) and checks it fits the settings; every error names the file. */
+export function loadCalibTable(s: Pick<CompileSettings, 'calibTable' | 'calibMethod'>): LoadedCalibTable {
+  const file = s.calibTable!;
+  const table = readCalibTable(file);
+  checkCalibTable(table, file, s);
+  return { ...table, file };
+}
+
+const isTable = (c: SampleSource | LoadedCalibTable): c is LoadedCalibTable => 'stats' in c;
+
+/**
+ * Calibration (or the statistics of a --calib-table) then QUANT_PIPELINE; `onProgress` follows the calibration
+ * samples. With --save-calib-table the statistics are written as soon as they exist. The report describes the
+ * calibration the statistics came from (for a table: the one that saved it).
+ */
+export function quantizeModel(float: Graph, calib: SampleSource | LoadedCalibTable, s: CompileSettings, passOpts: PassPrintOptions, onProgress?: (done: number, total: number) => void): { graph: Graph; calibration: CalibrationReport } {
+  const stats = isTable(calib) ? { ...calib.stats, origin: `calibration table '${calib.file}'` } : calibrateSamples(float, calib, s, onProgress);
+  if (s.saveCalibTable !== undefined) saveCalibTable(s.saveCalibTable, stats, calib.spec);
   return {
     graph: realize(float, stats, s, passOpts),
     calibration: { spec: calib.spec, method: stats.method, samples: stats.samples, batch: stats.batchSize, batches: stats.batches },

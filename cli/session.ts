@@ -15,7 +15,7 @@ import { type CompileReport, buildReport } from './compile-report.js';
 import { checkGraphMemory, checkProgramMemory, checkTileOps } from './limits.js';
 import { loadModelGraphs } from './model.js';
 import { writeFilesAtomically } from './program-file.js';
-import { QUANT_PASS_NAMES, quantizeModel } from './quantize.js';
+import { QUANT_PASS_NAMES, loadCalibTable, quantizeModel } from './quantize.js';
 import { openSamples } from './samples.js';
 
 // The compile session: the stages in order, nothing else. import -> FLOAT_PIPELINE -> calibration ->
@@ -82,7 +82,7 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
   checkGraphMemory(float, s.limits);
   checkTileOps(float, s.target.tile, s.limits);
   onFloatGraph?.(float);
-  const calib = openSamples(s.calib, toQuantize, s.preprocess);
+  const calib = s.calibTable !== undefined ? loadCalibTable(s) : openSamples(s.calib, toQuantize, s.preprocess);
   if (toQuantize !== float) log.line(`note: ${path.basename(file)} carries its own quantization (QAT or QDQ): its tensors keep their quant params; only tensors without them are calibrated`);
   else if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
   const { graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(toQuantize, calib, s, passOpts, update));

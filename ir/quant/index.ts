@@ -11,3 +11,4 @@ export {
 export {
   affineQuant, symmetricQuant, type ActivationQuantOptions, DEFAULT_PERCENTILE, activationQuant, weightScales,
 } from './params.js';
+export { CALIB_TABLE_FORMAT, CALIB_TABLE_VERSION, type CalibrationTable, calibrationTableJson, parseCalibrationTable } from './table.js';

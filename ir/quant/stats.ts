@@ -41,4 +41,6 @@ export interface CalibrationStats {
   readonly batches: number;
   /** Per float tensor of the calibrated graph, by value name: graph inputs and every float node output. */
   readonly tensors: ReadonlyMap<string, TensorStats>;
+  /** Where the statistics were read from when not calibrated just now (e.g. `calibration table 'T.json'`); errors name it. */
+  readonly origin?: string;
 }

@@ -64,8 +64,11 @@ class Annotator {
     if (this.quantOf(v)) return;
     const stats = this.o.calibration?.tensors.get(v);
     if (!stats) {
+      const origin = this.o.calibration?.origin;
       fail(this.o.calibration
-        ? `calibration has no statistics for tensor '${v}' of graph '${this.g.name}': calibrate the same float graph that is quantized`
+        ? origin !== undefined
+          ? `${origin} has no statistics for tensor '${v}' of graph '${this.g.name}': it was saved for another model (or other --input-shape/options)`
+          : `calibration has no statistics for tensor '${v}' of graph '${this.g.name}': calibrate the same float graph that is quantized`
         : `quantizing graph '${this.g.name}' needs calibration statistics (option calibration) for tensor '${v}'`);
     }
     const q = activationQuant(stats, {
