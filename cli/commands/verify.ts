@@ -8,6 +8,7 @@ import { EXIT } from '../io.js';
 import { startProgress } from '../progress.js';
 import { type SampleSource, openSamples } from '../samples.js';
 import { PASS_NAMES, compileModel, writeOutputsAtomically } from '../session.js';
+import { addSummaryOptions, verifyExtras } from '../summary.js';
 import { formatTable, thousands } from '../table.js';
 import { stderrLog } from './compile.js';
 import { type CommandContext, printJson, wantsJson } from './context.js';
@@ -30,7 +31,7 @@ export interface VerifyDoc {
   readonly notes: readonly string[];
 }
 
-interface VerifyOptions extends RawCompileOptions { data: string; limit?: string }
+interface VerifyOptions extends RawCompileOptions { data: string; limit?: string; report?: boolean; summary?: boolean }
 
 export function registerVerify(program: Command, ctx: CommandContext): void {
   const cmd = program
@@ -46,7 +47,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
     .argument('<MODEL>', 'MODEL.onnx')
     .requiredOption('--data <SPEC>', 'samples to verify on: mnist:DIR, npy:DIR, pb:DIR or random:N[:SEED]')
     .option('--limit <N>', 'use only the first N samples');
-  addCompileOptions(cmd)
+  addSummaryOptions(addCompileOptions(cmd))
     .addHelpText('after', `
 Exit status: 0 when verified, 1 when the tile program differs from the integer reference, 2 on bad input.
 
@@ -56,11 +57,12 @@ Examples:
     .action((file: string, raw: VerifyOptions, c: Command) => {
       const limit = integerOption('--limit', raw.limit, 1);
       const settings = resolveCompileOptions(raw, PASS_NAMES);
+      const extras = verifyExtras(raw, settings); // --report, --summary (cli/summary.ts)
       const log = stderrLog(ctx);
       let data: SampleSource | undefined;
       const compiled = compileModel(file, settings, log, (float) => { data = openSamples(raw.data, float, settings.preprocess, limit); });
       invariant(data, 'compileModel did not report the float graph');
-      if (settings.outDirGiven) writeOutputsAtomically(settings.outDir, compiled.files);
+      const written = settings.outDirGiven ? writeOutputsAtomically(settings.outDir, compiled.files) : [];
       const tile = new ProgramRunner(compiled.program);
       const progress = startProgress(ctx.io, 'verify', data.size);
       let result: VerifyResult;
@@ -74,8 +76,9 @@ Examples:
         progress.stop();
       }
       const doc = verifyDoc(file, raw.data, result);
+      written.push(...extras.writeReport(compiled, doc));
       if (wantsJson(c)) printJson(ctx, doc);
-      else ctx.io.out(formatVerify(doc, result.layers));
+      else ctx.io.out(formatVerify(doc, result.layers) + extras.summary(compiled.report, doc, written));
       ctx.exitCode = doc.bit_exact === false ? EXIT.checkFailed : EXIT.ok;
     });
 }
