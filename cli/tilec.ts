@@ -8,6 +8,7 @@ import { registerCheck } from './commands/check.js';
 import { registerCompile } from './commands/compile.js';
 import type { CommandContext } from './commands/context.js';
 import { registerDisasm } from './commands/disasm.js';
+import { addHelpExamples } from './help-examples.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerRun } from './commands/run.js';
 import { registerVerify } from './commands/verify.js';
@@ -69,6 +70,7 @@ export function buildProgram(ctx: CommandContext): Command {
   registerRun(program, ctx);
   registerDisasm(program, ctx);
   registerAsm(program, ctx);
+  addHelpExamples(program);
   return program;
 }
 
