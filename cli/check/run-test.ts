@@ -6,6 +6,7 @@ import { runGraph } from '../../runtime/interpreter.js';
 import { evaluateFloat } from '../../runtime/float/index.js';
 import { type NamedTensor, readTensorFile, tensorFiles, testDataSets } from '../data/pb.js';
 import { oneLine } from '../io.js';
+import type { Limits } from '../limits.js';
 import { loadFloatModel } from '../model.js';
 import { type Tolerance, compareTensors } from './compare.js';
 import type { TestCase } from './discover.js';
@@ -22,6 +23,8 @@ export interface TestResult {
 export interface CheckOptions {
   readonly tolerance: Tolerance;
   readonly warn?: (message: string) => void;
+  /** --max-model-bytes and --max-tensor-elements for each model.onnx (default DEFAULT_LIMITS). */
+  readonly limits?: Limits;
 }
 
 /**
@@ -76,7 +79,7 @@ function failureOf(tc: TestCase, opts: CheckOptions): string | undefined {
     const key = bindingKey(binding);
     let g = graphs.get(key);
     if (!g) {
-      g = loadFloatModel(modelFile, { inputShapes: binding.shapes, constantInputs: binding.constants, warn: opts.warn });
+      g = loadFloatModel(modelFile, { limits: opts.limits, inputShapes: binding.shapes, constantInputs: binding.constants, warn: opts.warn });
       graphs.set(key, g);
     }
     const fed = inputs.filter((t) => !binding.constants.has(t.name));

@@ -3,6 +3,7 @@ import { ONNX_TOLERANCE } from '../check/compare.js';
 import { discoverTests } from '../check/discover.js';
 import { type TestResult, runBackendTest } from '../check/run-test.js';
 import { EXIT } from '../io.js';
+import { type RawLimitOptions, addLimitOptions, resolveLimits } from '../limits.js';
 import { parseNonNegative } from '../options.js';
 import { type CommandContext, printJson, wantsJson } from './context.js';
 
@@ -17,7 +18,7 @@ export interface CheckReport {
 const LABEL = { passed: 'PASS ', failed: 'FAIL ', unsupported: 'UNSUP' } as const;
 
 export function registerCheck(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command('check')
     .summary('run ONNX backend-test directories through the float reference interpreter')
     .description(
@@ -28,7 +29,8 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     )
     .argument('<DIR...>', 'a test directory, or a parent of many (searched two levels deep)')
     .option('--rtol <R>', 'relative tolerance', parseNonNegative, ONNX_TOLERANCE.rtol)
-    .option('--atol <A>', 'absolute tolerance', parseNonNegative, ONNX_TOLERANCE.atol)
+    .option('--atol <A>', 'absolute tolerance', parseNonNegative, ONNX_TOLERANCE.atol);
+  addLimitOptions(cmd)
     .addHelpText('after', `
 Exit status: 0 when nothing failed, 1 when any test failed, 2 when a DIR is unusable.
 
@@ -36,13 +38,15 @@ Examples:
   $ tilec check ../shared/onnx-node-tests
   $ tilec check ../shared/models/light/resnet50 ../shared/models/mnist-8
   $ tilec check ../shared/onnx-node-tests --json | jq '.tests[] | select(.status != "passed")'`)
-    .action((dirs: string[], opts: { rtol: number; atol: number }, cmd: Command) => {
-      const json = wantsJson(cmd);
+    .action((dirs: string[], opts: RawLimitOptions & { rtol: number; atol: number }, command: Command) => {
+      const json = wantsJson(command);
+      const limits = resolveLimits(opts);
       const tests = discoverTests(dirs);
       const results: TestResult[] = [];
       for (const tc of tests) {
         const r = runBackendTest(tc, {
           tolerance: { rtol: opts.rtol, atol: opts.atol },
+          limits,
           warn: (m) => ctx.io.err(`warning: ${tc.name}: ${m}\n`),
         });
         results.push(r);

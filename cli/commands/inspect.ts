@@ -1,7 +1,9 @@
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { shapeStr } from '../../ir/tensor.js';
 import { formatProgramSummary, summarizeProgram } from '../inspect/program-summary.js';
 import { type ModelSummary, summarize } from '../inspect/summary.js';
+import { type RawLimitOptions, addLimitOptions, checkModelBytes, resolveLimits } from '../limits.js';
 import { isProgramFile, readProgram } from '../program-file.js';
 import { loadFloatModel } from '../model.js';
 import { type InputShapes, collectInputShape } from '../options.js';
@@ -12,7 +14,7 @@ import { type CommandContext, printJson, wantsJson } from './context.js';
 const AFTER = 'after the float pipeline (constants folded, Identity/Dropout removed, BatchNorm folded, dead nodes dropped)';
 
 export function registerInspect(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command('inspect')
     .summary('summarize a model: inputs/outputs, op counts, per-layer shapes, MACs and parameters')
     .description(
@@ -22,27 +24,31 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
     )
     .argument('<FILE>', 'MODEL.onnx, or PROGRAM.tbin (a tile program: target, tensor table, instruction counts by opcode, constants)')
     .option('--input-shape <NAME=D0,D1,...>', 'fix the shape of a graph input with symbolic or dynamic dims (repeatable)', collectInputShape)
-    .option('--print-ir-after <PASS|all>', 'print the IR after that float-pipeline pass (or every pass) to stderr')
+    .option('--print-ir-after <PASS|all>', 'print the IR after that float-pipeline pass (or every pass) to stderr');
+  addLimitOptions(cmd)
     .addHelpText('after', `
 Examples:
   $ tilec inspect ../shared/models/mnist-8/model.onnx
   $ tilec inspect model.onnx --input-shape input=1,3,224,224 --json
   $ tilec inspect out/mnist.tbin`)
-    .action((file: string, opts: { inputShape?: InputShapes; printIrAfter?: string }, cmd: Command) => {
+    .action((file: string, opts: RawLimitOptions & { inputShape?: InputShapes; printIrAfter?: string }, command: Command) => {
+      const limits = resolveLimits(opts);
       if (isProgramFile(file)) {
+        if (existsSync(file)) checkModelBytes(statSync(file).size, `program file '${file}'`, limits);
         const p = summarizeProgram(readProgram(file));
-        if (wantsJson(cmd)) printJson(ctx, { program: file, ...p });
+        if (wantsJson(command)) printJson(ctx, { program: file, ...p });
         else ctx.io.out(formatProgramSummary(file, p));
         return;
       }
       const g = loadFloatModel(file, {
+        limits,
         inputShapes: opts.inputShape,
         warn: (m) => ctx.io.err(`warning: ${m}\n`),
         printIrAfter: opts.printIrAfter,
         print: (t) => ctx.io.err(t.endsWith('\n') ? t : `${t}\n`),
       });
       const summary = summarize(g);
-      if (wantsJson(cmd)) printJson(ctx, { model: file, pipeline: 'float', ...summary });
+      if (wantsJson(command)) printJson(ctx, { model: file, pipeline: 'float', ...summary });
       else ctx.io.out(formatSummary(file, summary));
     });
 }

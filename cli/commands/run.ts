@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
@@ -9,6 +9,7 @@ import type { TensorEntry } from '../../backend/program.js';
 import { ProgramRunner } from '../../runtime/tile/run-program.js';
 import { decodeTensorFile } from '../../frontend/index.js';
 import { decodeNpy, encodeNpy } from '../data/npy.js';
+import { type RawLimitOptions, addLimitOptions, checkModelBytes, checkProgramMemory, resolveLimits } from '../limits.js';
 import { readProgram, writeFilesAtomically } from '../program-file.js';
 import { thousands } from '../table.js';
 import { type CommandContext, printJson, wantsJson } from './context.js';
@@ -100,7 +101,7 @@ function countersJson(c: CostCounters, tile: number) {
 }
 
 export function registerRun(program: Command, ctx: CommandContext): void {
-  program
+  const cmd = program
     .command('run')
     .summary('run a tile program on the reference tile machine')
     .description(
@@ -110,7 +111,8 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     )
     .argument('<PROGRAM>', 'PROGRAM.tbin')
     .option('--input <NAME=FILE>', 'an input: .npy or .pb (NAME= may be left out when the program has one input, or a .pb names it); repeatable', collect)
-    .option('--output <[NAME=]FILE.npy>', 'write an output as .npy (NAME= may be left out when the program has one output); repeatable', collect)
+    .option('--output <[NAME=]FILE.npy>', 'write an output as .npy (NAME= may be left out when the program has one output); repeatable', collect);
+  addLimitOptions(cmd)
     .addHelpText('after', `
 --json prints { program, target, tile, outputs: [ { name, dtype, shape, argmax, min, max, file, values } ], counters }
 (values only for outputs of at most ${JSON_VALUES_LIMIT} elements).
@@ -118,8 +120,12 @@ export function registerRun(program: Command, ctx: CommandContext): void {
 Examples:
   $ tilec run out/mnist.tbin --input Input3=digit.npy
   $ tilec run out/mnist.tbin --input ../shared/models/mnist-8/test_data_set_0/input_0.pb --output logits.npy --json`)
-    .action((file: string, opts: { input?: string[]; output?: string[] }, cmd: Command) => {
+    .action((file: string, opts: RawLimitOptions & { input?: string[]; output?: string[] }, command: Command) => {
+      // --max-model-bytes bounds the program file; --max-memory-bytes its DRAM, before the machine allocates it.
+      const limits = resolveLimits(opts);
+      if (existsSync(file)) checkModelBytes(statSync(file).size, `program file '${file}'`, limits);
       const prog = readProgram(file);
+      checkProgramMemory(prog, limits);
       const runner = new ProgramRunner(prog);
       const feeds = resolveInputs(opts.input ?? [], runner.inputEntries);
       const files = resolveOutputs(opts.output ?? [], runner.outputEntries);
@@ -131,7 +137,7 @@ Examples:
         return { name, dtype: t.dtype, shape: t.shape, argmax: t.data.length > 0 ? argmax(t.data) : null, min, max, file: files.get(name) ?? null, t };
       });
       const t = prog.target.tile;
-      if (wantsJson(cmd)) {
+      if (wantsJson(command)) {
         printJson(ctx, {
           program: file, target: prog.target.name, tile: t,
           outputs: rows.map(({ t: x, ...r }) => ({ ...r, ...(x.data.length <= JSON_VALUES_LIMIT ? { values: Array.from(x.data) } : {}) })),
