@@ -4,10 +4,9 @@ import type { TileProgram } from '../backend/program.js';
 import { assemble, disassemble } from '../backend/tasm.js';
 import { decodeTbin, encodeTbin } from '../backend/tbin.js';
 import { resolveCompileOptions } from '../cli/compile-options.js';
-import { type Limits, checkGraphMemory, checkModelBytes, checkProgramMemory, checkTileOps, importLimits } from '../cli/limits.js';
+import type { Limits } from '../cli/limits.js';
 import { openSamples } from '../cli/samples.js';
 import { PASS_NAMES, type SessionLog, compileModel } from '../cli/session.js';
-import { importModel } from '../frontend/index.js';
 import { TilecError } from '../ir/errors.js';
 import { evaluateFloat } from '../runtime/float/index.js';
 import { ProgramRunner } from '../runtime/tile/run-program.js';
@@ -19,16 +18,17 @@ import type { CaseOptions } from './case.js';
 // and the QDQ export with --emit-onnx), then checks that the program's .tbin and .tasm forms reproduce it
 // byte for byte, then `verify`'s loop (float reference, integer reference, tile machine) on the same samples.
 //
-// The fuzzer's limits (cli/limits.ts) are applied around the session: the model is imported once with
-// them before compiling (maxTensorElements), and the float graph is checked for memory and tile ops before
-// calibration, so an inflating mutation stops early.
+// The fuzzer's limits (cli/limits.ts) go to the session as `compile --max-...` options would, so an
+// inflating mutation stops at the same checks the CLI makes (model bytes, tensor elements, graph memory,
+// tile ops, program DRAM) before it allocates much.
 //
 // Outcomes: a TilecError while compiling is the expected answer to a bad model ("typed"); any other
 // exception is a crash. Once compile succeeded, every error is a crash — a program tilec produced must
 // round-trip and run — and a tile result that differs from the integer reference is a mismatch.
 
-export type Stage = 'import' | 'float' | 'limits' | 'compile' | 'format' | 'run';
-const COMPILE_STAGES: ReadonlySet<Stage> = new Set(['import', 'float', 'limits', 'compile']);
+/** import: import, FLOAT_PIPELINE and the float graph's limits; compile: calibration to emission. */
+export type Stage = 'import' | 'compile' | 'format' | 'run';
+const COMPILE_STAGES: ReadonlySet<Stage> = new Set(['import', 'compile']);
 
 export interface Outcome {
   readonly kind: 'success' | 'typed' | 'crash' | 'mismatch';
@@ -66,19 +66,9 @@ export function runCase(bytes: Uint8Array, o: CaseOptions, limits: Limits, workD
   let stage: Stage = 'import';
   try {
     const file = path.join(workDir, 'fuzz.onnx');
-    checkModelBytes(bytes.length, file, limits);
-    importModel(bytes, { path: file, evaluate: evaluateFloat, warn: () => {}, ...importLimits(limits) });
     writeFileSync(file, bytes);
-    const settings = settingsOf(o);
-    stage = 'float';
-    const compiled = compileModel(file, settings, SILENT, (float) => {
-      stage = 'limits';
-      checkGraphMemory(float, limits);
-      checkTileOps(float, o.tile, limits);
-      stage = 'compile';
-    });
-    checkTileOps(compiled.lowered, o.tile, limits);
-    checkProgramMemory(compiled.program, limits);
+    const settings = { ...settingsOf(o), limits };
+    const compiled = compileModel(file, settings, SILENT, () => { stage = 'compile'; });
     stage = 'format';
     checkFormats(compiled.program);
     stage = 'run';
