@@ -40,6 +40,20 @@ const int8Type = (shape: readonly number[], q: ActQuant): ValueType => ({
   dtype: 'int8', shape, quant: { scale: [q.scale], zeroPoint: [q.zeroPoint], bits: q.bits },
 });
 
+/** How a product's weight is laid out by output channel: element i belongs to channel floor(i / inner) % channels. */
+interface WeightLayout {
+  readonly channels: number;
+  /** Conv W [O, ...]: the elements per channel; Gemm B [N, K] (transB): K; Gemm B [K, N]: 1. */
+  readonly inner: number;
+}
+
+/** The k codes of each of `channels` interleaved channels (element i in channel i % channels), channel after channel. */
+function transposedColumns(codes: ArrayLike<number>, channels: number, k: number): Float64Array {
+  const out = new Float64Array(codes.length);
+  for (let j = 0; j < k; j++) for (let c = 0; c < channels; c++) out[c * k + j] = codes[j * channels + c]!;
+  return out;
+}
+
 class Realizer {
   readonly nodes: Node[] = [];
   readonly values = new Map<string, ValueType>();
@@ -205,12 +219,22 @@ class Realizer {
 
   // ---- weights and biases
 
-  /** Int8 weight codes (symmetric, round half to even), named after the float weight when nothing else reads it. */
-  private int8Weight(n: Node, scales: readonly number[], bits: number, channelOf: (i: number) => number): Tensor {
+  /**
+   * Int8 weight codes (symmetric, round half to even), named after the float weight when nothing else reads it.
+   * Element i belongs to channel floor(i / inner) % channels (`WeightLayout`), walked block by block so the
+   * scale is fixed in each inner loop.
+   */
+  private int8Weight(n: Node, scales: readonly number[], bits: number, layout: WeightLayout): Tensor {
     const w = this.g.initializers.get(n.inputs[1]!)!;
     const [qmin, qmax] = qRange(bits, true);
     const codes = tensor('int8', w.shape);
-    for (let i = 0; i < w.data.length; i++) codes.data[i] = quantizeF32(w.data[i]!, scales[channelOf(i)]!, 0, qmin, qmax);
+    const src = w.data, dst = codes.data, quantize = quantizeF32, { channels, inner } = layout;
+    for (let i = 0; i < src.length;) {
+      for (let c = 0; c < channels; c++) {
+        const scale = scales[c]!;
+        for (const end = i + inner; i < end; i++) dst[i] = quantize(src[i]!, scale, 0, qmin, qmax);
+      }
+    }
     return codes;
   }
 
@@ -240,23 +264,25 @@ class Realizer {
    * folded in (bias_q − z_x·Σw per channel), an int32 overflow proof per channel, and the requantization
    * multipliers s_x·s_w/s_y.
    */
-  private product(n: Node, channels: number, channelOf: (i: number) => number, biasOf: (c: number) => number, x: ActQuant, y: ActQuant) {
+  private product(n: Node, layout: WeightLayout, biasOf: (c: number) => number, x: ActQuant, y: ActQuant) {
     const who = nodeLabel(n);
+    const { channels } = layout;
     const { scales, perChannel, bits } = this.weightParams(n, channels);
-    const codes = this.int8Weight(n, scales, bits, channelOf);
+    const codes = this.int8Weight(n, scales, bits, layout);
     const axis = weightChannelAxis(n);
     const wName = this.weightName(n, codes, { scale: perChannel ? scales : [scales[0]!], zeroPoint: perChannel ? scales.map(() => 0) : [0], bits, ...(perChannel ? { axis } : {}) });
 
     const k = codes.data.length / channels;
-    const columns = Array.from({ length: channels }, () => new Float64Array(k));
-    const fill = new Int32Array(channels);
-    for (let i = 0; i < codes.data.length; i++) { const c = channelOf(i); columns[c]![fill[c]!++] = codes.data[i]!; }
+    // Each channel's codes as one contiguous run: the weight itself when a channel is a block (inner = k),
+    // else (Gemm B [K, N]) a transposed copy.
+    const contiguous = layout.inner === k;
+    const columns = contiguous ? codes.data : transposedColumns(codes.data, channels, k);
     const bias = tensor('int32', [channels]);
     for (let c = 0; c < channels; c++) {
       let rowSum = 0;
-      for (let j = 0; j < k; j++) rowSum += columns[c]![j]!;
+      for (let j = c * k, end = j + k; j < end; j++) rowSum += columns[j]!;
       const folded = foldInputZeroPoint(quantizeBias(biasOf(c), x.scale, scales[c]!, `${who} bias[${c}]`), rowSum, x.zeroPoint);
-      const [lo, hi] = accumulatorRange(columns[c]!, 0, k, x.qmin, x.qmax, folded);
+      const [lo, hi] = accumulatorRange(columns, c * k, k, x.qmin, x.qmax, folded);
       if (!fitsInt32(lo, hi)) {
         fail(`${who}: output channel ${c} can accumulate [${lo}, ${hi}] (bias ${folded} with the input zero point folded in), beyond int32; the layer cannot run on 32-bit accumulators`);
       }
@@ -281,7 +307,7 @@ class Realizer {
     const w = this.g.initializers.get(n.inputs[1]!)!;
     const channels = w.shape[0]!, inner = numel(w.shape) / channels;
     const b = this.g.initializers.get(n.inputs[2] ?? '');
-    const p = this.product(n, channels, (i) => Math.floor(i / inner), (c) => (b ? b.data[c]! : 0), xq, yq);
+    const p = this.product(n, { channels, inner }, (c) => (b ? b.data[c]! : 0), xq, yq);
     const bName = this.biasName(n, n.inputs[2] ?? '', p.bias, p.biasQuant);
     const [qmin, qmax] = clampBounds(role.act?.bounds, yq.scale, yq.zeroPoint, yq.bits);
     const out = this.intNameOf(y);
@@ -299,7 +325,7 @@ class Realizer {
     const [rows, cols] = [w.shape[0]!, w.shape[1]!];
     const channels = transB ? rows : cols;
     const c = n.op === 'Gemm' ? this.g.initializers.get(n.inputs[2] ?? '') : undefined;
-    const p = this.product(n, channels, transB ? (i) => Math.floor(i / cols) : (i) => i % cols,
+    const p = this.product(n, { channels, inner: transB ? cols : 1 },
       (j) => (c ? c.data[c.data.length === 1 ? 0 : j]! : 0), aq, yq);
     const bName = this.biasName(n, n.op === 'Gemm' ? n.inputs[2] ?? '' : '', p.bias, p.biasQuant);
     const [qmin, qmax] = clampBounds(role.act?.bounds, yq.scale, yq.zeroPoint, yq.bits);
