@@ -129,6 +129,27 @@ describe('hostile tensors', () => {
     await expectRejected(file, /graph input 'x'.*\[1048576,1048576\]/);
   });
 
+  it('a node output of 2^40 elements (ConstantOfShape [2^20,2^20]) is refused while typing, before folding allocates it', async () => {
+    const file = write('huge_const.onnx', buildModel({
+      inputs: [x], outputs: [y],
+      initializers: [{ name: 'shape', dtype: 'int64', shape: [2], data: [2 ** 20, 2 ** 20] }],
+      nodes: [
+        { op: 'ConstantOfShape', name: 'fill_1', inputs: ['shape'], outputs: ['big'] },
+        { op: 'Add', name: 'add_1', inputs: ['x', 'big'], outputs: ['y'] },
+      ],
+    }));
+    await expectRejected(file, /ConstantOfShape 'fill_1'.*\[1048576,1048576\]/);
+  });
+
+  it('a broadcast Add whose output has 2^40 elements ([2^20,1] + [1,2^20])', async () => {
+    const file = write('huge_broadcast.onnx', buildModel({
+      inputs: [{ name: 'a', dtype: 'float32', shape: [2 ** 20, 1] }, { name: 'b', dtype: 'float32', shape: [1, 2 ** 20] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      nodes: [{ op: 'Add', name: 'add_big', inputs: ['a', 'b'], outputs: ['y'] }],
+    }));
+    await expectRejected(file, /Add 'add_big'.*\[1048576,1048576\]/);
+  });
+
   it('a negative dim in an initializer', async () => {
     const proto = buildModelProto(addModel([{ name: 'w', dtype: 'float32', shape: [1, 4], data: [0, 0, 0, 0] }]));
     proto.graph!.initializer![0]!.dims = [-1, 4];
