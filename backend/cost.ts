@@ -47,11 +47,12 @@ export const dramBytes = (c: CostCounters): number => c.loadBytes + c.storeBytes
 
 /** Last-writer / last-reader completion times of one resource space (slots or DRAM pages). */
 class Scoreboard {
-  private writeDone = new Float64Array(64);
-  private writeQueue = new Int8Array(64).fill(-1);
-  private readDone = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+  // Read directly by CostModel.pages (the DRAM hot path) after ensure().
+  writeDone = new Float64Array(64);
+  writeQueue = new Int8Array(64).fill(-1);
+  readDone = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
 
-  private ensure(i: number): void {
+  ensure(i: number): void {
     if (i < this.writeDone.length) return;
     let size = this.writeDone.length * 2;
     while (size <= i) size *= 2;
@@ -107,6 +108,8 @@ export class CostModel implements TileSink {
   private readonly tile: number;
   private readonly bandwidth: number;
   private readonly latency: readonly [number, number, number];
+  /** Scratchpad slot of the A tile held in the array by the last MATMUL (-1: none yet). */
+  private stationaryA = -1;
   readonly counters: CostCounters = {
     instructions: 0, loads: 0, preloads: 0, matmuls: 0, stores: 0, fences: 0, hostOps: 0,
     macs: 0, loadBytes: 0, storeBytes: 0, tableBytes: 0, cycles: 0, busy: { load: 0, compute: 0, store: 0 },
@@ -130,6 +133,7 @@ export class CostModel implements TileSink {
     ready = Math.max(ready, this.dramSpan(dram, stride, rows, cols, LOADQ, READ_READY, 0));
     const done = this.issue(LOADQ, ready, this.transfer(rows * cols));
     this.spad.markWrite(spad, LOADQ, done);
+    if (spad === this.stationaryA) this.stationaryA = -1;
     this.dramSpan(dram, stride, rows, cols, LOADQ, MARK_READ, done);
   }
 
@@ -144,6 +148,7 @@ export class CostModel implements TileSink {
     if (f.bytes > 0) ready = Math.max(ready, this.pages(f.first, f.last, LOADQ, READ_READY, 0));
     const done = this.issue(LOADQ, ready, this.transfer(f.bytes));
     this.spad.markWrite(spad, LOADQ, done);
+    if (spad === this.stationaryA) this.stationaryA = -1;
     if (f.bytes > 0) this.pages(f.first, f.last, LOADQ, MARK_READ, done);
   }
 
@@ -165,8 +170,11 @@ export class CostModel implements TileSink {
     let ready = Math.max(this.queueFree[COMPUTEQ]!, this.spad.readReady(a, COMPUTEQ), this.spad.readReady(b, COMPUTEQ));
     // writeReady covers the read of an accumulating MATMUL too (it waits for the last writer of another queue).
     ready = Math.max(ready, this.acc.writeReady(acc, COMPUTEQ));
-    // A t×t array takes t cycles to stream one tile product, whatever part of the tile is valid.
-    const done = this.issue(COMPUTEQ, ready, this.tile);
+    // The array holds the A tile (weights) and streams B's n columns through it, one per cycle; shifting in
+    // a different A tile takes t cycles, overlapped with that MATMUL's own streaming (docs/isa.md §6).
+    const occupancy = a === this.stationaryA ? n : Math.max(n, this.tile);
+    this.stationaryA = a;
+    const done = this.issue(COMPUTEQ, ready, occupancy);
     this.spad.markRead(a, COMPUTEQ, done);
     this.spad.markRead(b, COMPUTEQ, done);
     if (accumulate) this.acc.markRead(acc, COMPUTEQ, done);
@@ -223,19 +231,39 @@ export class CostModel implements TileSink {
   private dramSpan(addr: number, stride: number, rows: number, rowBytes: number, q: number, action: number, done: number): number {
     // Row starts run upward (stride >= 0), so rows closer than a page form one span [addr, last row's end).
     if (rows === 1 || stride <= DRAM_PAGE_BYTES) return this.pages(addr, addr + (rows - 1) * stride + rowBytes - 1, q, action, done);
+    // Rows a page or more apart: each row's own pages (no page is shared by two rows' spans in between).
+    this.dram.ensure(Math.floor((addr + (rows - 1) * stride + rowBytes - 1) / DRAM_PAGE_BYTES));
     let t = 0;
-    for (let r = 0; r < rows; r++) t = Math.max(t, this.pages(addr + r * stride, addr + r * stride + rowBytes - 1, q, action, done));
+    for (let r = 0, a = addr; r < rows; r++, a += stride) {
+      const ready = this.pages(a, a + rowBytes - 1, q, action, done);
+      if (ready > t) t = ready;
+    }
     return t;
   }
 
   private pages(first: number, last: number, q: number, action: number, done: number): number {
+    const p0 = Math.floor(first / DRAM_PAGE_BYTES), p1 = Math.floor(last / DRAM_PAGE_BYTES);
+    const sb = this.dram;
+    // The hot path of timing a schedule: one bounds check for the range, then straight typed-array loops.
+    sb.ensure(p1);
+    const writeDone = sb.writeDone, writeQueue = sb.writeQueue;
+    if (action === MARK_WRITE) {
+      for (let p = p0; p <= p1; p++) { writeDone[p] = done; writeQueue[p] = q; }
+      return 0;
+    }
+    if (action === MARK_READ) {
+      const rd = sb.readDone[q]!;
+      for (let p = p0; p <= p1; p++) if (done > rd[p]!) rd[p] = done;
+      return 0;
+    }
     let t = 0;
-    const end = Math.floor(last / DRAM_PAGE_BYTES);
-    for (let p = Math.floor(first / DRAM_PAGE_BYTES); p <= end; p++) {
-      if (action === READ_READY) t = Math.max(t, this.dram.readReady(p, q));
-      else if (action === WRITE_READY) t = Math.max(t, this.dram.writeReady(p, q));
-      else if (action === MARK_READ) this.dram.markRead(p, q, done);
-      else this.dram.markWrite(p, q, done);
+    for (let p = p0; p <= p1; p++) if (writeQueue[p] !== q && writeDone[p]! > t) t = writeDone[p]!;
+    if (action === WRITE_READY) {
+      for (let r = 0; r < 3; r++) {
+        if (r === q) continue;
+        const rd = sb.readDone[r]!;
+        for (let p = p0; p <= p1; p++) if (rd[p]! > t) t = rd[p]!;
+      }
     }
     return t;
   }

@@ -1,12 +1,13 @@
 import { invariant } from '../ir/errors.js';
 import type { LoopOrder, Target } from './target.js';
 import type { TileSink } from './isa.js';
-import { CostModel, type CostCounters } from './cost.js';
+import { CostModel, dramBytes, type CostCounters } from './cost.js';
+import { REQUANT_ENTRY_BYTES } from './isa.js';
 import { checkGemmSpec, gemmDims, type GemmSpec } from './gemm/spec.js';
 import { scheduleLabel, type Dataflow, type Schedule } from './gemm/schedule.js';
 import { emitSchedule } from './gemm/emit.js';
 import { SEED_SCHEDULE, candidateSchedules, greedySchedule } from './gemm/search.js';
-import { chooseSchedule } from './gemm/choose.js';
+import { chooseSchedule, pickSchedule } from './gemm/choose.js';
 
 // GEMM tiling: C = requant(A·B + bias) as tile instructions. A strategy picks a schedule; 'auto' searches
 // every schedule that fits (backend/gemm/choose.ts), times the finalists and the greedy baseline in full with
@@ -35,8 +36,29 @@ export interface GemmPlan {
   readonly timed: number;
   /** Cycles of the greedy baseline, when it was timed. */
   readonly greedyCycles?: number;
+  /** DRAM bytes of the greedy baseline (dramBytes of its counters), when it was timed. */
+  readonly greedyDramBytes?: number;
+  /** gemmLowerBoundBytes(spec): what any schedule must move. */
+  readonly lowerBoundBytes: number;
   /** Why the requested strategy could not be followed, if so. */
   readonly note?: string;
+}
+
+/**
+ * The DRAM lower bound of one GEMM: every operand read once and the result written once — A (m·k), B (k·n,
+ * or for a gathered B the bytes of the conv input slice it is gathered from), the bias (4m), the requant
+ * table and C (m·n int8, or 4·m·n raw int32). docs/lowering.md, "DRAM lower bound".
+ */
+export function gemmLowerBoundBytes(spec: GemmSpec): number {
+  let b = spec.k * spec.n;
+  if (spec.gather) {
+    const g = spec.gather.footprints.geo;
+    b = g.batch * g.channels * g.spatial.reduce((p, v) => p * v, 1);
+  }
+  const bias = spec.bias !== undefined ? 4 * spec.m : 0;
+  const table = spec.requant ? (spec.requant.perRow ? spec.m : 1) * REQUANT_ENTRY_BYTES : 0;
+  const c = spec.m * spec.n * (spec.requant ? 1 : 4);
+  return spec.m * spec.k + b + bias + table + c;
 }
 
 /** Emits a given schedule. */
@@ -58,12 +80,13 @@ export function planGemm(spec: GemmSpec, target: Target, options: TileGemmOption
   const strategy = options.strategy ?? target.loopOrder ?? 'auto';
   const d = gemmDims(spec, target.tile);
   const plan = (schedule: Schedule, counters: CostCounters, timed: number, extra: Partial<GemmPlan> = {}): GemmPlan =>
-    ({ name: spec.name, strategy, schedule, label: scheduleLabel(schedule), counters, timed, ...extra });
+    ({ name: spec.name, strategy, schedule, label: scheduleLabel(schedule), counters, timed, lowerBoundBytes: gemmLowerBoundBytes(spec), ...extra });
 
   if (strategy === 'seed') return plan(SEED_SCHEDULE, timeSchedule(spec, target, SEED_SCHEDULE), 1);
   const greedy = greedySchedule(d, target, spec);
   const greedyCounters = timeSchedule(spec, target, greedy);
-  if (strategy === 'greedy') return plan(greedy, greedyCounters, 1, { greedyCycles: greedyCounters.cycles });
+  const greedyExtra = { greedyCycles: greedyCounters.cycles, greedyDramBytes: dramBytes(greedyCounters) };
+  if (strategy === 'greedy') return plan(greedy, greedyCounters, 1, greedyExtra);
 
   const flows: Dataflow[] = strategy === 'output-stationary' ? ['output-stationary']
     : strategy === 'weight-stationary' ? ['weight-stationary'] : ['output-stationary', 'weight-stationary'];
@@ -73,13 +96,14 @@ export function planGemm(spec: GemmSpec, target: Target, options: TileGemmOption
     note = `no ${strategy} schedule fits (the accumulator cannot hold a row panel of ${d.nJ} tiles and no scratch was given); used output-stationary`;
     candidates = candidateSchedules(d, target, spec, ['output-stationary']);
   }
-  const { best: searched, timed } = chooseSchedule(spec, d, target, candidates);
-  // The greedy baseline competes whenever its dataflow is allowed, so 'auto' is never slower than greedy.
+  const { finalists, timed } = chooseSchedule(spec, d, target, candidates);
+  // The greedy baseline competes whenever its dataflow is allowed, and caps the cycles of the pick, so
+  // 'auto' is never slower than greedy; among the rest, the least DRAM within CYCLE_SLACK of the fastest.
   const greedyAllowed = strategy !== 'weight-stationary' || note !== undefined;
-  let best = searched;
-  if (greedyAllowed && (!best || greedyCounters.cycles <= best.counters.cycles)) best = { schedule: greedy, counters: greedyCounters };
+  const greedyTimed = { schedule: greedy, counters: greedyCounters };
+  const best = greedyAllowed ? pickSchedule([greedyTimed, ...finalists], greedyCounters.cycles) : pickSchedule(finalists);
   invariant(best, `GEMM '${spec.name}': no schedule fits the target`);
-  return plan(best.schedule, best.counters, timed + 1, { greedyCycles: greedyCounters.cycles, ...(note ? { note } : {}) });
+  return plan(best.schedule, best.counters, timed + 1, { ...greedyExtra, ...(note ? { note } : {}) });
 }
 
 /** Plans and emits one GEMM into `sink`; returns the plan. */

@@ -23,10 +23,19 @@ export interface LayerReport {
   readonly cycles: number;
   /** ceil(macs / t²) / cycles; 0 for host steps. */
   readonly utilization: number;
+  /**
+   * What limits the step under the cost model: 'compute' (the MATMUL queue is the busiest), 'dma' (the load
+   * or store queue is busier than the array) or 'host' (a HOST instruction).
+   */
+  readonly bound: LayerBound;
+  /** DRAM lower bound: every operand read once and the result written once (docs/lowering.md). */
+  readonly dram_lower_bound: number;
   /** Tile steps: the schedule (e.g. "OS 4x2x8 spad×2 acc×2"), the strategy, the greedy baseline's cycles. */
   readonly schedule?: string;
   readonly strategy?: string;
   readonly greedy_cycles?: number;
+  /** DRAM bytes of the greedy baseline's schedule. */
+  readonly greedy_dram_bytes?: number;
   /** Why the requested strategy was not followed, if so. */
   readonly note?: string;
   /**
@@ -34,6 +43,13 @@ export interface LayerReport {
    * x and writing the K×N matrix + the GEMM loading it, same schedule) and as emitted (= dram_bytes).
    */
   readonly im2col_dram_bytes?: Im2colBytes;
+}
+
+export type LayerBound = 'compute' | 'dma' | 'host';
+
+/** 'compute' when the array is at least as busy as either DMA queue, else 'dma'. */
+export function tileBound(c: CostCounters): 'compute' | 'dma' {
+  return c.busy.compute >= Math.max(c.busy.load, c.busy.store) ? 'compute' : 'dma';
 }
 
 export interface Im2colBytes {
@@ -51,6 +67,10 @@ export interface EmitTotals {
   readonly cycles: number;
   readonly ideal_cycles: number;
   readonly utilization: number;
+  /** Σ of the layers' dram_lower_bound: the DRAM bytes of a program that moves every tensor once per step. */
+  readonly dram_lower_bound: number;
+  /** Cycles of the layers by bound (each layer timed alone; sums, so they may exceed `cycles`). */
+  readonly cycles_by_bound: Readonly<Record<LayerBound, number>>;
   /** Cycles charged to HOST instructions. */
   readonly host_cycles: number;
   readonly instructions: number;
@@ -64,26 +84,33 @@ export function gemmLayer(name: string, op: string, d: { m: number; n: number; k
     name, op, kind: 'tile', m: d.m, n: d.n, k: d.k,
     tile_ops: c.matmuls, macs: c.macs, dram_bytes: dramBytes(c), cycles: c.cycles,
     utilization: c.cycles > 0 ? idealCycles(c.macs, tile) / c.cycles : 0,
+    bound: tileBound(c), dram_lower_bound: plan.lowerBoundBytes,
     schedule: plan.label, strategy: plan.strategy,
     ...(plan.greedyCycles !== undefined ? { greedy_cycles: plan.greedyCycles } : {}),
+    ...(plan.greedyDramBytes !== undefined ? { greedy_dram_bytes: plan.greedyDramBytes } : {}),
     ...(plan.note !== undefined ? { note: plan.note } : {}),
   };
 }
 
 export function hostLayer(name: string, op: string, bytes: number, cycles: number): LayerReport {
-  return { name, op, kind: 'host', m: 0, n: 0, k: 0, tile_ops: 0, macs: 0, dram_bytes: bytes, cycles, utilization: 0 };
+  // A host step reads each operand once and writes each result once: it is at its lower bound.
+  return { name, op, kind: 'host', m: 0, n: 0, k: 0, tile_ops: 0, macs: 0, dram_bytes: bytes, cycles, utilization: 0, bound: 'host', dram_lower_bound: bytes };
 }
 
 export function totalsOf(program: CostCounters, layers: readonly LayerReport[], tile: number): EmitTotals {
-  let hostBytes = 0, hostCycles = 0, gathered = 0, explicit = 0, implicit = 0;
+  let hostBytes = 0, hostCycles = 0, gathered = 0, explicit = 0, implicit = 0, lowerBound = 0;
+  const byBound: Record<LayerBound, number> = { compute: 0, dma: 0, host: 0 };
   for (const l of layers) {
+    lowerBound += l.dram_lower_bound;
+    byBound[l.bound] += l.cycles;
     if (l.kind === 'host') { hostBytes += l.dram_bytes; hostCycles += l.cycles; }
     if (l.im2col_dram_bytes) { gathered++; explicit += l.im2col_dram_bytes.explicit; implicit += l.im2col_dram_bytes.implicit; }
   }
   const ideal = idealCycles(program.macs, tile);
   return {
     tile_ops: program.matmuls, macs: program.macs, dram_bytes: dramBytes(program) + hostBytes, cycles: program.cycles,
-    ideal_cycles: ideal, utilization: program.cycles > 0 ? ideal / program.cycles : 0, host_cycles: hostCycles,
+    ideal_cycles: ideal, utilization: program.cycles > 0 ? ideal / program.cycles : 0,
+    dram_lower_bound: lowerBound, cycles_by_bound: byBound, host_cycles: hostCycles,
     instructions: program.instructions,
     ...(gathered > 0 ? { im2col_dram_bytes: { explicit, implicit } } : {}),
   };

@@ -1,24 +1,33 @@
 import type { Target } from '../target.js';
 import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
 import type { GatherFootprint } from '../gather.js';
-import { CostModel, type CostCounters } from '../cost.js';
+import { CostModel, dramBytes, type CostCounters } from '../cost.js';
 import type { GemmDims, GemmSpec } from './spec.js';
 import { emitSchedule } from './emit.js';
-import { estimateCycles } from './search.js';
+import { estimateSchedule } from './search.js';
 import type { Schedule } from './schedule.js';
 
 // Choosing among candidate schedules in three rounds, each more exact and on fewer schedules:
 // 1. shortlist by the closed-form estimate (all candidates; cheap), keeping the best few of every family so
-//    no dataflow or buffering is dropped on the estimate's word alone;
-// 2. time a prefix of each shortlisted schedule with the real cost model and extrapolate by MACs done
-//    (schedules are periodic, so the prefix's rate is the whole's rate);
-// 3. time the finalists in full. The caller adds the greedy baseline to round 3.
+//    no dataflow or buffering is dropped on the estimate's word alone, and the few that move the least DRAM
+//    among those estimated nearly as fast as the best;
+// 2. time a prefix of each shortlisted schedule with the real cost model and extrapolate cycles and DRAM
+//    bytes by MACs done (schedules are periodic, so the prefix's rate is the whole's rate);
+// 3. time the finalists in full: the fastest (two, except on huge GEMMs) and the one moving the least DRAM
+//    within CYCLE_SLACK of the fastest. The caller adds the greedy baseline and picks with pickSchedule.
+// Cycles come first; DRAM decides among schedules within CYCLE_SLACK of the fastest, because a compute-bound
+// GEMM has many blockings that tie on cycles while one of them moves several times fewer bytes.
 
 const SHORTLIST = 40;
 const PER_FAMILY = 3;
+/** Round 1 also keeps this many of the lowest estimated DMA among schedules estimated within EST_SLACK. */
+const LOW_DMA = 8;
+const EST_SLACK = 0.03;
+/** A schedule this much slower than the fastest may still win on DRAM bytes. */
+export const CYCLE_SLACK = 0.005;
 /** Instructions timed per schedule in round 2. */
 const PREFIX = 12_000;
-/** Schedules timed in full in round 3 (one on huge GEMMs, where a full timing costs seconds). */
+/** Schedules timed in full in round 3 for speed (one on huge GEMMs, where a full timing costs seconds). */
 const FINALISTS = 2;
 const HUGE_MATMULS = 100_000;
 
@@ -53,43 +62,75 @@ export function timeFully(spec: GemmSpec, d: GemmDims, target: Target, schedule:
   return model.counters;
 }
 
-/** Extrapolated cycles from a prefix, and the full counters when the prefix was the whole schedule. */
-function timePrefix(spec: GemmSpec, d: GemmDims, target: Target, schedule: Schedule, estimate: number): { cycles: number; full?: CostCounters } {
+/** Extrapolated cycles and DRAM bytes from a prefix, and the full counters when the prefix was the whole schedule. */
+function timePrefix(spec: GemmSpec, d: GemmDims, target: Target, schedule: Schedule, estimate: number): { cycles: number; dram: number; full?: CostCounters } {
   const sink = new PrefixSink(new CostModel(target), PREFIX);
   try {
     emitSchedule(spec, d, schedule, sink);
   } catch (e) {
     if (e !== PREFIX_DONE) throw e;
     const c = sink.model.counters;
-    return { cycles: c.macs > 0 ? (c.cycles * d.m * d.n * d.k) / c.macs : estimate };
+    const scale = c.macs > 0 ? (d.m * d.n * d.k) / c.macs : 0;
+    return { cycles: c.macs > 0 ? c.cycles * scale : estimate, dram: c.macs > 0 ? dramBytes(c) * scale : Infinity };
   }
-  return { cycles: sink.model.counters.cycles, full: sink.model.counters };
+  const c = sink.model.counters;
+  return { cycles: c.cycles, dram: dramBytes(c), full: c };
 }
 
 const family = (s: Schedule): string => `${s.dataflow}/${s.partials ?? ''}/${s.spadBuffers}/${s.accBuffers}`;
 
 /**
- * The fastest of `candidates` after the three rounds, fully timed, with how many schedules the cost model
- * timed (in part or in full). Deterministic: ties keep the earlier candidate.
+ * The schedule to keep among fully timed ones: the least DRAM among those within CYCLE_SLACK of the fastest
+ * and no slower than `ceiling` (ties: fewer cycles, then the earlier one). `ceiling` lets the caller keep
+ * "never slower than the greedy baseline".
  */
-export function chooseSchedule(spec: GemmSpec, d: GemmDims, target: Target, candidates: readonly Schedule[]): { best?: Timed; timed: number } {
+export function pickSchedule(timed: readonly Timed[], ceiling = Infinity): Timed | undefined {
+  if (timed.length === 0) return undefined;
+  const fastest = Math.min(...timed.map((t) => t.counters.cycles));
+  const limit = Math.min(fastest * (1 + CYCLE_SLACK), Math.max(ceiling, fastest));
+  let best: Timed | undefined;
+  for (const t of timed) {
+    if (t.counters.cycles > limit) continue;
+    if (!best) { best = t; continue; }
+    const dt = dramBytes(t.counters), db = dramBytes(best.counters);
+    if (dt < db || (dt === db && t.counters.cycles < best.counters.cycles)) best = t;
+  }
+  return best;
+}
+
+/**
+ * The finalists of the three rounds, fully timed, and how many schedules the cost model timed (in part or in
+ * full). Deterministic: ties keep the earlier candidate.
+ */
+export function chooseSchedule(spec: GemmSpec, d: GemmDims, target: Target, candidates: readonly Schedule[]): { finalists: Timed[]; timed: number } {
   const estimated = candidates
-    .map((schedule, i) => ({ schedule, i, estimate: estimateCycles(schedule, d, target, spec) }))
-    .sort((x, y) => x.estimate - y.estimate || x.i - y.i);
+    .map((schedule, i) => ({ schedule, i, ...estimateSchedule(schedule, d, target, spec) }))
+    .sort((x, y) => x.cycles - y.cycles || x.i - y.i);
   const shortlist = estimated.slice(0, SHORTLIST);
+  const picked = new Set(shortlist.map((e) => e.i));
   const perFamily = new Map<string, number>();
-  for (const e of estimated.slice(0, SHORTLIST)) perFamily.set(family(e.schedule), (perFamily.get(family(e.schedule)) ?? 0) + 1);
+  for (const e of shortlist) perFamily.set(family(e.schedule), (perFamily.get(family(e.schedule)) ?? 0) + 1);
   for (const e of estimated.slice(SHORTLIST)) {
     const f = family(e.schedule), n = perFamily.get(f) ?? 0;
-    if (n < PER_FAMILY) { shortlist.push(e); perFamily.set(f, n + 1); }
+    if (n < PER_FAMILY) { shortlist.push(e); picked.add(e.i); perFamily.set(f, n + 1); }
+  }
+  if (estimated.length > 0) {
+    const near = estimated.filter((e) => e.cycles <= estimated[0]!.cycles * (1 + EST_SLACK) && !picked.has(e.i));
+    near.sort((x, y) => x.dma - y.dma || x.i - y.i);
+    shortlist.push(...near.slice(0, LOW_DMA));
   }
   const round2 = shortlist
-    .map((e, i) => ({ ...e, i, ...timePrefix(spec, d, target, e.schedule, e.estimate) }))
+    .map((e, i) => ({ schedule: e.schedule, i, ...timePrefix(spec, d, target, e.schedule, e.cycles) }))
     .sort((x, y) => x.cycles - y.cycles || x.i - y.i);
-  let best: Timed | undefined;
-  for (const f of round2.slice(0, d.nI * d.nJ * d.nK > HUGE_MATMULS ? 1 : FINALISTS)) {
-    const counters = f.full ?? timeFully(spec, d, target, f.schedule);
-    if (!best || counters.cycles < best.counters.cycles) best = { schedule: f.schedule, counters };
+  const chosen = round2.slice(0, d.nI * d.nJ * d.nK > HUGE_MATMULS ? 1 : FINALISTS);
+  if (round2.length > 0) {
+    let lean: (typeof round2)[number] | undefined;
+    for (const r of round2) {
+      if (r.cycles > round2[0]!.cycles * (1 + CYCLE_SLACK)) continue;
+      if (!lean || r.dram < lean.dram) lean = r;
+    }
+    if (lean && !chosen.includes(lean)) chosen.push(lean);
   }
-  return { best, timed: round2.length };
+  const finalists = chosen.map((f) => ({ schedule: f.schedule, counters: f.full ?? timeFully(spec, d, target, f.schedule) }));
+  return { finalists, timed: round2.length };
 }

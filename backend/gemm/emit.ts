@@ -194,12 +194,14 @@ class GemmEmitter {
     // The accumulator starts from the bias (or preloaded partials) when there is one; otherwise the first
     // product of the first K block overwrites whatever the slot held.
     const startsFresh = bk === 0 && this.spec.bias === undefined && !preloaded;
+    // j innermost: the array keeps one A tile while B's column tiles stream past it (docs/isa.md §6), so
+    // only the first MATMUL of each run pays for switching A.
     for (let ii = 0; ii < iTiles; ii++) {
       const rows = this.rowsOf(bi * this.s.ti + ii);
-      for (let jj = 0; jj < jTiles; jj++) {
-        const cols = this.colsOf(j0 + jj);
-        for (let kk = 0; kk < kTiles; kk++) {
-          this.sink.matmul(cBase + ii * pitch + jj, aBase + ii * this.s.tk + kk, bBase + kk * this.s.tj + jj, rows, cols, this.depthOf(bk * this.s.tk + kk), !(startsFresh && kk === 0));
+      for (let kk = 0; kk < kTiles; kk++) {
+        const depth = this.depthOf(bk * this.s.tk + kk);
+        for (let jj = 0; jj < jTiles; jj++) {
+          this.sink.matmul(cBase + ii * pitch + jj, aBase + ii * this.s.tk + kk, bBase + kk * this.s.tj + jj, rows, this.colsOf(j0 + jj), depth, !(startsFresh && kk === 0));
         }
       }
     }

@@ -90,6 +90,14 @@ function overTiles(r: number, c: number, t: number, f: (rows: number, cols: numb
  * candidates; the chosen schedule is timed by the real model.
  */
 export function estimateCycles(s: Schedule, d: GemmDims, target: Target, spec: GemmSpec): number {
+  return estimateSchedule(s, d, target, spec).cycles;
+}
+
+/**
+ * estimateCycles, and the DMA queues' total occupancy (load + store cycles, a proxy for the DRAM bytes the
+ * schedule moves: gathered loads are counted as if B were in DRAM).
+ */
+export function estimateSchedule(s: Schedule, d: GemmDims, target: Target, spec: GemmSpec): { cycles: number; dma: number } {
   const t = d.t, bw = target.dramBytesPerCycle, lat = target.latency;
   const xfer = (bytes: number): number => Math.max(1, Math.ceil(bytes / bw));
   const nIb = Math.ceil(d.nI / s.ti), nJb = Math.ceil(d.nJ / s.tj), nKb = Math.ceil(d.nK / s.tk);
@@ -109,7 +117,10 @@ export function estimateCycles(s: Schedule, d: GemmDims, target: Target, spec: G
     load += partial;
     store += partial;
   }
-  const compute = d.nI * d.nJ * d.nK * t;
+  // Per A tile and column block: the block's columns stream, at least t cycles to switch A (cost.ts MATMUL).
+  let streamed = 0;
+  for (let bj = 0; bj < nJb; bj++) streamed += Math.max(t, Math.min(d.n, (bj + 1) * s.tj * t) - bj * s.tj * t);
+  const compute = d.nI * d.nK * streamed;
   const steps = nIb * nJb * nKb;
   const outs = os ? nIb * nJb : spill ? steps : nIb;
   const c = compute / steps, l = load / steps;
@@ -118,5 +129,5 @@ export function estimateCycles(s: Schedule, d: GemmDims, target: Target, spec: G
   const outer = s.accBuffers === 2 ? Math.max(co, so + (lat.matmul + lat.store) / 2) : co + so + lat.matmul + lat.store;
   const firstLoad = overTiles(Math.min(d.m, s.ti * t), Math.min(d.k, s.tk * t), t, (r, c) => xfer(r * c))
     + overTiles(Math.min(d.k, s.tk * t), Math.min(d.n, s.tj * t), t, (r, c) => xfer(r * c));
-  return Math.max(steps * inner, outs * outer, load, compute, store) + firstLoad + lat.load + lat.matmul + lat.store;
+  return { cycles: Math.max(steps * inner, outs * outer, load, compute, store) + firstLoad + lat.load + lat.matmul + lat.store, dma: load + store };
 }
