@@ -1,0 +1,71 @@
+// Child process of the reference-kernels bench: times one model's forward pass through the float reference
+// (runGraph + evaluateFloat) and, with --int, through the untiled integer reference (the realized int8 graph,
+// calibrated on one seeded random sample). Prints one JSON line: milliseconds per sample (wall and CPU), the share of the
+// time per op type, and an FNV-1a hash of the bytes of every
+// computed value (equal hashes = bit-identical results).
+//   node --import tsx bench/children/reference-kernels.ts MODEL DATA_SPEC SAMPLES [--int] [--dump FILE]
+// --dump writes ~512 evenly spaced elements of every value of the last sample as JSON (before/after diffs).
+import { writeFileSync } from 'node:fs';
+import { IDENTITY_PREPROCESS } from '../../cli/compile-options.js';
+import { loadFloatModel } from '../../cli/model.js';
+import { realize } from '../../cli/quantize.js';
+import { openSamples } from '../../cli/samples.js';
+import type { Evaluate, Graph } from '../../ir/graph.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { calibrate } from '../../runtime/calibrate.js';
+import { evaluateFloat } from '../../runtime/float/index.js';
+import { runGraph } from '../../runtime/interpreter.js';
+
+const args = process.argv.slice(2);
+const [model, spec, countText] = args as [string, string, string];
+const int = args.includes('--int');
+const dumpAt = args.indexOf('--dump');
+const dump = dumpAt >= 0 ? args[dumpAt + 1] : undefined;
+
+const float = loadFloatModel(model);
+let graph: Graph = float;
+if (int) {
+  const calib = openSamples('random:1:0', float, IDENTITY_PREPROCESS);
+  const stats = calibrate(float, calib.feeds, 1, { method: 'minmax' });
+  graph = realize(float, stats, { bits: 8, perChannel: true, calibMethod: 'minmax', unsignedMapping: 'seed' });
+}
+const data = openSamples(spec, graph, IDENTITY_PREPROCESS, Number(countText));
+
+const perOp = new Map<string, number>();
+const timed: Evaluate = (node, inputs) => {
+  const t0 = performance.now();
+  const out = evaluateFloat(node, inputs);
+  perOp.set(node.op, (perOp.get(node.op) ?? 0) + performance.now() - t0);
+  return out;
+};
+
+let hash = 0x811c9dc5;
+const hashBytes = (t: Tensor): void => {
+  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193) >>> 0;
+};
+
+// Every computed value, not only the outputs: the light models' constant weights make their final
+// softmax uniform, so only the intermediates can show a changed sum.
+const values: Record<string, number[]> = {};
+const onValue = (name: string, t: Tensor): void => {
+  hashBytes(t);
+  if (!dump) return;
+  const stride = Math.max(1, Math.floor(t.data.length / 512));
+  const picked: number[] = [];
+  for (let i = 0; i < t.data.length; i += stride) picked.push(t.data[i]!);
+  values[name] = picked;
+};
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+for (let i = 0; i < data.size; i++) {
+  runGraph(graph, data.feeds(i), timed, { onValue });
+}
+const ms = (performance.now() - t0) / data.size;
+// CPU time too: on a shared machine the wall clock also counts the other processes' turns.
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000 / data.size;
+if (dump) writeFileSync(dump, JSON.stringify(values));
+const total = [...perOp.values()].reduce((a, b) => a + b, 0);
+const ops = Object.fromEntries([...perOp].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([op, t]) => [op, Math.round((t / total) * 1000) / 10]));
+process.stdout.write(`${JSON.stringify({ samples: data.size, ms_per_sample: Math.round(ms), cpu_ms_per_sample: Math.round(cpuMs), op_share_percent: ops, output_hash: hash.toString(16).padStart(8, '0') })}\n`);
