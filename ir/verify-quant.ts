@@ -24,6 +24,19 @@ export const sameQuant = (a: QuantParams | undefined, b: QuantParams | undefined
     && a.scale.length === b.scale.length && a.scale.every((s, i) => s === b.scale[i])
     && a.zeroPoint.length === b.zeroPoint.length && a.zeroPoint.every((z, i) => z === b.zeroPoint[i]));
 
+/**
+ * Weight arrays already checked to lie within a code range. The verifier runs after every pass and weights pass
+ * through unchanged (IR tensors are never mutated in place), so each array is scanned once, not once per pass.
+ */
+const verifiedWithin = new WeakMap<object, readonly [number, number]>();
+
+/** True when every element of `data` is known to be in [lo, hi] without reading it again. */
+function knownWithin(data: ArrayLike<number>, lo: number, hi: number): boolean {
+  if (data instanceof Int8Array && lo <= -128 && hi >= 127) return true; // the array cannot hold anything else
+  const r = verifiedWithin.get(data);
+  return r !== undefined && r[0] >= lo && r[1] <= hi;
+}
+
 class RealizedChecker {
   constructor(private readonly g: Graph, private readonly node: Node, private readonly label: string) {}
 
@@ -68,9 +81,12 @@ class RealizedChecker {
       this.fail(`${who} has ${q.scale.length} scales along axis ${q.axis}; per-channel weight scales must be ${channels} along axis ${axis} (the output channels)`);
     }
     const [lo, hi] = qRange(q.bits, true);
-    for (let k = 0; k < data.data.length; k++) {
-      const v = data.data[k]!;
-      if (v < lo || v > hi) this.fail(`${who} element ${k} = ${v} is outside the ${q.bits}-bit code range [${lo}, ${hi}] its quant params declare`);
+    if (!knownWithin(data.data, lo, hi)) {
+      for (let k = 0; k < data.data.length; k++) {
+        const v = data.data[k]!;
+        if (v < lo || v > hi) this.fail(`${who} element ${k} = ${v} is outside the ${q.bits}-bit code range [${lo}, ${hi}] its quant params declare`);
+      }
+      verifiedWithin.set(data.data, [lo, hi]);
     }
     return q;
   }

@@ -90,8 +90,17 @@ function fused<O extends 'Conv' | 'Gemm' | 'BatchNormalization'>(g: Graph, produ
 function scaleAlong(w: Tensor, s: Float64Array, axis: 0 | 1): Tensor {
   const out = tensor(w.dtype, w.shape);
   const n = numel(w.shape), c = s.length;
-  const inner = axis === 0 ? n / c : 1;
-  for (let i = 0; i < n; i++) out.data[i] = w.data[i]! * s[axis === 0 ? Math.floor(i / inner) : i % c]!;
+  const src = w.data, dst = out.data;
+  if (axis === 0) {
+    // Row ch is one block of n / c elements, all scaled by s[ch].
+    const inner = n / c;
+    for (let ch = 0, i = 0; ch < c; ch++) {
+      const k = s[ch]!;
+      for (const end = i + inner; i < end; i++) dst[i] = src[i]! * k;
+    }
+  } else {
+    for (let i = 0; i < n;) for (let ch = 0; ch < c; ch++, i++) dst[i] = src[i]! * s[ch]!;
+  }
   return out;
 }
 

@@ -19,17 +19,23 @@ const activationParams = (scale: number, zeroPoint: number, bits: number): Quant
 export function weightAlphas(w: Tensor, axis: number | undefined): number[] {
   if (axis === undefined) {
     let a = 0;
-    for (let i = 0; i < w.data.length; i++) a = Math.max(a, Math.abs(w.data[i]!));
+    const data = w.data;
+    for (let i = 0; i < data.length; i++) a = Math.max(a, Math.abs(data[i]!));
     return [a];
   }
   const extent = w.shape[axis]!;
   const inner = w.shape.slice(axis + 1).reduce((x, y) => x * y, 1);
-  const alphas = new Array<number>(extent).fill(0);
-  for (let i = 0; i < w.data.length; i++) {
-    const c = Math.floor(i / inner) % extent;
-    alphas[c] = Math.max(alphas[c]!, Math.abs(w.data[i]!));
+  const alphas = new Float64Array(extent);
+  const data = w.data;
+  // Element i is in slice floor(i / inner) % extent: blocks of `inner` elements, cycling through the slices.
+  for (let i = 0; i < data.length;) {
+    for (let c = 0; c < extent; c++) {
+      let a = alphas[c]!;
+      for (const end = i + inner; i < end; i++) a = Math.max(a, Math.abs(data[i]!)); // Math.max: a NaN weight stays NaN
+      alphas[c] = a;
+    }
   }
-  return alphas;
+  return [...alphas];
 }
 
 /** The axis of a product node's weight that indexes output channels: Conv W [O, ...] 0; Gemm B [K, N] 1, [N, K] (transB) 0. */
