@@ -52,14 +52,22 @@ const FLAGS: Readonly<Record<keyof Limits, string>> = {
 /** 2^k as "2^k" when exact, else the number: defaults read as what they are. */
 const shown = (v: number): string => (Number.isInteger(Math.log2(v)) ? `2^${Math.log2(v)}` : String(v));
 
-/** Adds the limit options to a command (values stay strings until resolveLimits). */
-export function addLimitOptions(cmd: Command): Command {
+const LIMIT_KEYS: readonly (keyof Limits)[] = ['maxModelBytes', 'maxTensorElements', 'maxTileOps', 'maxMemoryBytes'];
+
+/**
+ * Adds the limit options to a command (values stay strings until resolveLimits): all of them, or only the
+ * `keys` the command checks (inspect reads a model but never calibrates or emits).
+ */
+export function addLimitOptions(cmd: Command, keys: readonly (keyof Limits)[] = LIMIT_KEYS): Command {
   const d = DEFAULT_LIMITS;
-  return cmd
-    .option(`${FLAGS.maxModelBytes} <N>`, `refuse model files larger than N bytes (default ${shown(d.maxModelBytes)}; K/M/G/T suffixes are powers of 1024)`)
-    .option(`${FLAGS.maxTensorElements} <N>`, `refuse any tensor with more than N elements (default ${d.maxTensorElements})`)
-    .option(`${FLAGS.maxTileOps} <N>`, `refuse programs needing more than N tile MATMULs (default ${shown(d.maxTileOps)})`)
-    .option(`${FLAGS.maxMemoryBytes} <N>`, `refuse graphs or programs needing more than N bytes of tensors (default ${shown(d.maxMemoryBytes)})`);
+  const help: Readonly<Record<keyof Limits, string>> = {
+    maxModelBytes: `refuse model files larger than N bytes (default ${shown(d.maxModelBytes)}; K/M/G/T suffixes are powers of 1024)`,
+    maxTensorElements: `refuse any tensor with more than N elements (default ${d.maxTensorElements})`,
+    maxTileOps: `refuse programs needing more than N tile MATMULs (default ${shown(d.maxTileOps)})`,
+    maxMemoryBytes: `refuse graphs or programs needing more than N bytes of tensors (default ${shown(d.maxMemoryBytes)})`,
+  };
+  for (const k of LIMIT_KEYS) if (keys.includes(k)) cmd.option(`${FLAGS[k]} <N>`, help[k]);
+  return cmd;
 }
 
 const SUFFIX: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };

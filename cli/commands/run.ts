@@ -112,7 +112,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     .argument('<PROGRAM>', 'PROGRAM.tbin')
     .option('--input <NAME=FILE>', 'an input: .npy or .pb (NAME= may be left out when the program has one input, or a .pb names it); repeatable', collect)
     .option('--output <[NAME=]FILE.npy>', 'write an output as .npy (NAME= may be left out when the program has one output); repeatable', collect);
-  addLimitOptions(cmd)
+  addLimitOptions(cmd, ['maxModelBytes', 'maxMemoryBytes'])
     .addHelpText('after', `
 --json prints { program, target, tile, outputs: [ { name, dtype, shape, argmax, min, max, file, values } ], counters }
 (values only for outputs of at most ${JSON_VALUES_LIMIT} elements).
