@@ -1,11 +1,11 @@
-import { TilecError } from '../ir/errors.js';
+import { TilecError, fail, invariant } from '../ir/errors.js';
 import { DTYPES, type DType } from '../ir/dtype.js';
 import type { QuantParams } from '../ir/graph.js';
 import { LOOP_ORDERS, normalizeTarget, validateTarget, type LoopOrder, type Target } from './target.js';
 import { TBIN_VERSION } from './tbin.js';
-import type { Instruction } from './isa.js';
+import { INSTRUCTION_BYTES, decodeInstruction, type Instruction } from './isa.js';
 import {
-  CONSTANT_KINDS, TENSOR_ROLES, CodeBuilder, decodeCode, hex, validateProgram,
+  CONSTANT_KINDS, TENSOR_ROLES, CodeBuilder, hex, validateProgram,
   type ConstantBlob, type ConstantKind, type TensorEntry, type TensorRole, type TileProgram,
 } from './program.js';
 
@@ -15,14 +15,23 @@ import {
 
 const DATA_CHUNK = 64; // bytes per .data line (88 base64 characters)
 
-/** Prints a program as assembly. Deterministic: the same program always gives the same text. */
-export function disassemble(p: TileProgram): string {
-  const out: string[] = [];
+/** Bytes per chunk of disassembleChunks (a chunk ends at a line end; a longer line is a chunk of its own). */
+export const TASM_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Prints a program as assembly, in UTF-8 chunks that end at line ends and hold at most `chunkBytes` bytes
+ * (a longer line is a chunk of its own). A VGG-19 .tasm is ~550 MB, more than a JS string can hold, so
+ * writers stream these chunks. Deterministic: the same program always gives the same bytes. Each chunk is a
+ * fresh array the caller may keep. The code is decoded as it is printed: a non-canonical word throws after
+ * the lines before it were yielded (programs from decodeTbin or the emitter were checked already).
+ */
+export function* disassembleChunks(p: TileProgram, chunkBytes = TASM_CHUNK_BYTES): Generator<Uint8Array, void, undefined> {
+  const out = new ChunkWriter(chunkBytes);
   const t = normalizeTarget(p.target);
-  out.push('; tilec tile program: `tilec asm` assembles this back into the identical .tbin');
-  out.push(`.tbin ${TBIN_VERSION.major}.${TBIN_VERSION.minor}`);
-  out.push(`.dram ${p.dramBytes}`);
-  out.push(`.target ${JSON.stringify(t.name)} tile=${t.tile} scratchpad_bytes=${t.scratchpadBytes} accumulator_bytes=${t.accumulatorBytes} ` +
+  out.line('; tilec tile program: `tilec asm` assembles this back into the identical .tbin');
+  out.line(`.tbin ${TBIN_VERSION.major}.${TBIN_VERSION.minor}`);
+  out.line(`.dram ${p.dramBytes}`);
+  out.line(`.target ${JSON.stringify(t.name)} tile=${t.tile} scratchpad_bytes=${t.scratchpadBytes} accumulator_bytes=${t.accumulatorBytes} ` +
     `dram_bytes_per_cycle=${num(t.dramBytesPerCycle)} latency_load=${t.latency.load} latency_matmul=${t.latency.matmul} ` +
     `latency_store=${t.latency.store} loop_order=${t.loopOrder} unlimited_memory=${t.unlimitedMemory}`);
   for (const e of p.tensors) {
@@ -32,27 +41,95 @@ export function disassemble(p: TileProgram): string {
       line += ` bits=${q.bits} scale=[${q.scale.map(num).join(',')}] zero_point=[${q.zeroPoint.join(',')}]`;
       if (q.axis !== undefined) line += ` axis=${q.axis}`;
     }
-    out.push(line);
+    out.line(line);
+    if (out.ready.length > 0) yield* out.drain();
   }
   for (const c of p.constants) {
-    out.push(`.const ${JSON.stringify(c.name)} kind=${c.kind} addr=${hex(c.addr)} bytes=${c.data.length}`);
-    pushData(out, c.data);
+    out.line(`.const ${JSON.stringify(c.name)} kind=${c.kind} addr=${hex(c.addr)} bytes=${c.data.length}`);
+    yield* dataLines(out, c.data);
   }
   if (p.hostData.length > 0) {
-    out.push(`.hostdata bytes=${p.hostData.length}`);
-    pushData(out, p.hostData);
+    out.line(`.hostdata bytes=${p.hostData.length}`);
+    yield* dataLines(out, p.hostData);
   }
-  out.push('.code');
-  decodeCode(p.code, 'instruction ').forEach((ins, i) => out.push(`${formatInstruction(ins)} ; #${i}`));
-  return out.join('\n') + '\n';
+  out.line('.code');
+  if (p.code.length % INSTRUCTION_BYTES !== 0) fail(`instructions: code is ${p.code.length} bytes, not a multiple of ${INSTRUCTION_BYTES}`);
+  const view = new DataView(p.code.buffer, p.code.byteOffset, p.code.byteLength);
+  const count = p.code.length / INSTRUCTION_BYTES;
+  for (let i = 0; i < count; i++) {
+    out.ascii(`${formatInstruction(decodeInstruction(view, i * INSTRUCTION_BYTES, 'instruction ', i))} ; #${i}\n`);
+    if (out.ready.length > 0) yield* out.drain();
+  }
+  out.close();
+  yield* out.drain();
+}
+
+/** Prints a program as one string: disassembleChunks joined (for programs whose text fits in a string). */
+export function disassemble(p: TileProgram): string {
+  return Buffer.concat([...disassembleChunks(p)]).toString('utf8');
 }
 
 /** Shortest text that parses back to the same double (keeps -0). */
 const num = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
 
-function pushData(out: string[], data: Uint8Array): void {
-  for (let o = 0; o < data.length; o += DATA_CHUNK) out.push(`.data ${Buffer.from(data.subarray(o, o + DATA_CHUNK)).toString('base64')}`);
+function* dataLines(out: ChunkWriter, data: Uint8Array): Generator<Uint8Array, void, undefined> {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength); // a view, no copy
+  for (let o = 0; o < bytes.length; o += DATA_CHUNK) {
+    out.ascii(`.data ${bytes.toString('base64', o, Math.min(o + DATA_CHUNK, bytes.length))}\n`);
+    if (out.ready.length > 0) yield* out.drain();
+  }
+  if (out.ready.length > 0) yield* out.drain();
 }
+
+/**
+ * Packs lines into byte chunks that end at line ends, so every chunk decodes on its own. Lines are written
+ * straight into a Buffer: building the text as JS strings and encoding it afterwards cost twice as much.
+ */
+class ChunkWriter {
+  /** Closed chunks, oldest first, waiting to be yielded (drain). */
+  readonly ready: Uint8Array[] = [];
+  private buf: Buffer;
+  private used = 0;
+
+  constructor(private readonly size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(size, ASCII_LINE_MAX));
+  }
+
+  /** An ASCII line of at most ASCII_LINE_MAX bytes, its newline included (instruction and .data lines). */
+  ascii(text: string): void {
+    if (this.used + ASCII_LINE_MAX > this.size) this.close();
+    const n = this.buf.write(text, this.used, 'latin1');
+    if (n !== text.length) invariant(false, `tasm: a ${text.length}-character line does not fit the ${ASCII_LINE_MAX}-byte room of an ASCII line`);
+    this.used += n;
+  }
+
+  /** Any line (UTF-8, any length; the newline is added). */
+  line(text: string): void {
+    const n = Buffer.byteLength(text) + 1;
+    if (this.used + n > this.size) this.close();
+    if (n > this.buf.length) {
+      this.ready.push(Buffer.from(`${text}\n`));
+      return;
+    }
+    this.used += this.buf.write(text, this.used, 'utf8');
+    this.buf[this.used++] = 0x0a;
+  }
+
+  /** Ends the current chunk (if it holds anything); the next line starts a new one. */
+  close(): void {
+    if (this.used === 0) return;
+    this.ready.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.used = 0;
+  }
+
+  *drain(): Generator<Uint8Array, void, undefined> {
+    while (this.ready.length > 0) yield this.ready.shift()!;
+  }
+}
+
+/** Room kept for one ASCII line: the longest instruction line is ~170 characters, a .data line 95. */
+const ASCII_LINE_MAX = 512;
 
 export function formatInstruction(ins: Instruction): string {
   switch (ins.op) {
@@ -133,9 +210,36 @@ class Operands {
   }
 }
 
+/**
+ * The bytes of a .const or .hostdata as its .data lines arrive, decoded in place. The buffer grows by
+ * doubling up to the declared size (allocating a declared 4 GB up front would let one line exhaust memory).
+ */
+class PendingData {
+  data = new Uint8Array(0);
+  view = Buffer.from(this.data.buffer);
+  got = 0;
+
+  constructor(readonly what: string, readonly bytes: number, readonly line: number, readonly done: (data: Uint8Array) => void) {}
+
+  grow(need: number): void {
+    const data = new Uint8Array(Math.min(this.bytes, Math.max(need, 2 * this.data.length, 1 << 16)));
+    data.set(this.data.subarray(0, this.got));
+    this.data = data;
+    this.view = Buffer.from(data.buffer, data.byteOffset, data.length);
+  }
+}
+
 /** Parses assembly into a program; errors are `source:line:col: message`. */
 export function assemble(text: string, source = '<tasm>'): TileProgram {
-  return new Assembler(text, source).run();
+  return assembleLines(text.split(/\r?\n/), source);
+}
+
+/**
+ * Parses assembly given line by line (without their line ends), as `assemble` splits its text: a file too
+ * large for one string (cli/program-file.ts readTextLines) assembles to the same program as its text would.
+ */
+export function assembleLines(lines: Iterable<string>, source = '<tasm>'): TileProgram {
+  return new Assembler(source).run(lines);
 }
 
 class Assembler {
@@ -149,9 +253,9 @@ class Assembler {
   private readonly code = new CodeBuilder();
   private inCode = false;
   /** The .const or .hostdata whose .data lines are being read. */
-  private pending?: { readonly what: string; readonly bytes: number; readonly chunks: Uint8Array[]; got: number; readonly line: number; readonly done: (data: Uint8Array) => void };
+  private pending?: PendingData;
 
-  constructor(private readonly text: string, private readonly source: string) {}
+  constructor(private readonly source: string) {}
 
   private at(col: number, msg: string): never {
     throw new TilecError(`${this.source}:${this.line}:${col}: ${msg}`);
@@ -159,18 +263,18 @@ class Assembler {
 
   private readonly atFn = (col: number, msg: string): never => this.at(col, msg);
 
-  run(): TileProgram {
-    const lines = this.text.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-      this.line = i + 1;
-      const tokens = this.tokenize(lines[i]!);
+  run(lines: Iterable<string>): TileProgram {
+    let count = 0;
+    for (const text of lines) {
+      this.line = ++count;
+      const tokens = this.tokenize(text);
       if (tokens.length === 0) continue;
       const head = tokens[0]!;
       if (head.text !== '.data') this.closePending();
       if (head.text.startsWith('.')) this.directive(head, tokens.slice(1));
       else this.instruction(head, tokens.slice(1));
     }
-    this.line = lines.length;
+    this.line = count;
     this.closePending();
     this.line = 1;
     if (!this.version) this.at(1, 'missing .tbin directive');
@@ -248,10 +352,7 @@ class Assembler {
     if (p.got !== p.bytes) {
       throw new TilecError(`${this.source}:${p.line}:1: ${p.what} declares ${p.bytes} bytes but its .data lines hold ${p.got}`);
     }
-    const data = new Uint8Array(p.bytes);
-    let o = 0;
-    for (const c of p.chunks) { data.set(c, o); o += c.length; }
-    p.done(data);
+    p.done(p.data.length === p.bytes ? p.data : p.data.slice(0, p.bytes));
   }
 
   private directive(head: Token, rest: Token[]): void {
@@ -285,7 +386,7 @@ class Assembler {
         const addr = this.int(ops.take('addr', head.col, '.const'), 'addr', 0, 0xffffffff);
         const bytes = this.int(ops.take('bytes', head.col, '.const'), 'bytes', 0, 0xffffffff);
         ops.finish('.const');
-        this.pending = { what: `.const "${name}"`, bytes, chunks: [], got: 0, line: this.line, done: (data) => this.constants.push({ name, kind, addr, data }) };
+        this.pending = new PendingData(`.const "${name}"`, bytes, this.line, (data) => this.constants.push({ name, kind, addr, data }));
         return;
       }
       case '.hostdata': {
@@ -294,7 +395,7 @@ class Assembler {
         const bytes = this.int(ops.take('bytes', head.col, '.hostdata'), 'bytes', 0, 0xffffffff);
         ops.finish('.hostdata');
         this.hostData = new Uint8Array(0);
-        this.pending = { what: '.hostdata', bytes, chunks: [], got: 0, line: this.line, done: (data) => { this.hostData = data; } };
+        this.pending = new PendingData('.hostdata', bytes, this.line, (data) => { this.hostData = data; });
         return;
       }
       case '.data': {
@@ -303,10 +404,10 @@ class Assembler {
         const v = rest[0];
         if (!v || rest.length !== 1) this.at(head.col, '.data takes one base64 string');
         if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.text) || v.text.length % 4 !== 0) this.at(v.col, 'not valid base64');
-        const chunk = new Uint8Array(Buffer.from(v.text, 'base64'));
-        if (p.got + chunk.length > p.bytes) this.at(v.col, `${p.what} declares ${p.bytes} bytes but its .data lines hold more`);
-        p.chunks.push(chunk);
-        p.got += chunk.length;
+        const n = Buffer.byteLength(v.text, 'base64');
+        if (p.got + n > p.bytes) this.at(v.col, `${p.what} declares ${p.bytes} bytes but its .data lines hold more`);
+        if (p.got + n > p.data.length) p.grow(p.got + n);
+        p.got += p.view.write(v.text, p.got, 'base64');
         return;
       }
       case '.code':

@@ -6,12 +6,28 @@ export interface Io {
   out(text: string): void;
   /** stderr: progress, warnings and the `error:` line. */
   err(text: string): void;
+  /**
+   * stdout for large output (`tilec disasm`), one chunk of whole UTF-8 lines at a time: resolves when the
+   * stream can take more, so a slow pipe holds the writer back instead of buffering the whole output.
+   * Absent (test collectors): `out` gets each chunk as text.
+   */
+  outChunk?(bytes: Uint8Array): Promise<void>;
 }
 
 export const processIo: Io = {
   out: (t) => { process.stdout.write(t); },
   err: (t) => { process.stderr.write(t); },
+  // On a closed pipe 'drain' never comes; tilec.ts exits on stdout's EPIPE error instead.
+  outChunk: (b) => new Promise((resolve) => { if (process.stdout.write(b)) resolve(); else process.stdout.once('drain', resolve); }),
 };
+
+/** Writes chunks of whole UTF-8 lines to stdout, waiting for the stream where it can (Io.outChunk). */
+export async function writeOutChunks(io: Io, chunks: Iterable<Uint8Array>): Promise<void> {
+  for (const c of chunks) {
+    if (io.outChunk) await io.outChunk(c);
+    else io.out(Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('utf8'));
+  }
+}
 
 /** Exit codes: the contract's 0/1/2, plus 3 for tilec bugs (a documented extension). */
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, internal: 3 } as const;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { emitProgram } from '../backend/emit/index.js';
 import { exportQdq } from '../backend/onnx-export.js';
 import type { TileProgram } from '../backend/program.js';
-import { disassemble } from '../backend/tasm.js';
+import { disassembleChunks } from '../backend/tasm.js';
 import { encodeTbin } from '../backend/tbin.js';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
@@ -14,7 +14,7 @@ import { type CompileSettings, DEFAULT_CALIB } from './compile-options.js';
 import { type CompileReport, buildReport } from './compile-report.js';
 import { checkGraphMemory, checkProgramMemory, checkTileOps } from './limits.js';
 import { loadModelGraphs } from './model.js';
-import { writeFilesAtomically } from './program-file.js';
+import { type FileContent, writeFilesAtomically } from './program-file.js';
 import { QUANT_PASS_NAMES, loadCalibTable, quantizeModel } from './quantize.js';
 import { openSamples } from './samples.js';
 
@@ -32,10 +32,13 @@ export interface SessionLog {
   progress?(label: string, total: number): { update(done: number): void; stop(): void };
 }
 
-/** An output file, held in memory until every stage has succeeded. */
+/**
+ * An output file, held until every stage has succeeded. The program's files are produced only when written
+ * (chunks): `verify` without -o never builds them, and a .tasm streams to disk instead of being one string.
+ */
 export interface OutputFile {
   readonly name: string;
-  readonly bytes: Uint8Array | string;
+  readonly bytes: FileContent;
 }
 
 export interface CompiledModel {
@@ -94,8 +97,8 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
 
   const name = modelName(file);
   const files: OutputFile[] = [
-    { name: `${name}.tbin`, bytes: encodeTbin(emitted.program) },
-    { name: `${name}.tasm`, bytes: disassemble(emitted.program) },
+    { name: `${name}.tbin`, bytes: { chunks: () => [encodeTbin(emitted.program)] } },
+    { name: `${name}.tasm`, bytes: { chunks: () => disassembleChunks(emitted.program) } },
   ];
   if (s.emitOnnx) files.push({ name: `${name}.qdq.onnx`, bytes: exportQdq(quantized) });
   const reportFile = `${name}.report.json`;

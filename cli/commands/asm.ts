@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail } from '../../ir/errors.js';
 import { instructionCount } from '../../backend/program.js';
-import { assemble } from '../../backend/tasm.js';
+import { assembleLines } from '../../backend/tasm.js';
 import { encodeTbin } from '../../backend/tbin.js';
-import { writeFilesAtomically } from '../program-file.js';
+import { readTextLines, writeFilesAtomically } from '../program-file.js';
 import { type CommandContext, printJson, wantsJson } from './context.js';
 
 // `tilec asm FILE.tasm -o FILE.tbin`: assembles text back into the binary program (docs/isa.md §5). Errors
@@ -29,7 +29,8 @@ Example:
       if (!existsSync(file)) fail(`'${file}': no such file`);
       if (statSync(file).isDirectory()) fail(`'${file}' is a directory, expected a .tasm file`);
       const out = opts.output ?? defaultTbinPath(file);
-      const p = assemble(readFileSync(file, 'utf8'), file);
+      // Line by line: a large program's .tasm (VGG-19: ~550 MB) is more than one JS string holds.
+      const p = assembleLines(readTextLines(file), file);
       const bytes = encodeTbin(p);
       writeFilesAtomically([{ path: out, bytes }]);
       if (wantsJson(cmd)) printJson(ctx, { source: file, output: out, bytes: bytes.length, instructions: instructionCount(p) });

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { instructionCount } from '../../backend/program.js';
-import { disassemble } from '../../backend/tasm.js';
+import { disassemble, disassembleChunks } from '../../backend/tasm.js';
+import { writeOutChunks } from '../io.js';
 import { readProgram, writeFilesAtomically } from '../program-file.js';
 import { type CommandContext, printJson, wantsJson } from './context.js';
 
 // `tilec disasm PROGRAM.tbin`: the program as text assembly (docs/isa.md §5); `tilec asm` turns it back into
-// the identical .tbin.
+// the identical .tbin. The text is streamed in chunks (backend/tasm.ts disassembleChunks), never built as one
+// string: a large program's .tasm (VGG-19: ~550 MB) does not fit in one. Only --json without -o, which puts
+// the text inside the JSON document, needs it whole.
 
 export function registerDisasm(program: Command, ctx: CommandContext): void {
   program
@@ -21,12 +24,11 @@ export function registerDisasm(program: Command, ctx: CommandContext): void {
 Examples:
   $ tilec disasm out/mnist.tbin | less
   $ tilec disasm out/mnist.tbin -o mnist.tasm && tilec asm mnist.tasm -o copy.tbin && cmp out/mnist.tbin copy.tbin`)
-    .action((file: string, opts: { output?: string }, cmd: Command) => {
+    .action(async (file: string, opts: { output?: string }, cmd: Command) => {
       const p = readProgram(file);
-      const text = disassemble(p);
-      if (opts.output !== undefined) writeFilesAtomically([{ path: opts.output, bytes: text }]);
-      if (wantsJson(cmd)) printJson(ctx, { program: file, instructions: instructionCount(p), ...(opts.output !== undefined ? { file: opts.output } : { tasm: text }) });
+      if (opts.output !== undefined) writeFilesAtomically([{ path: opts.output, bytes: { chunks: () => disassembleChunks(p) } }]);
+      if (wantsJson(cmd)) printJson(ctx, { program: file, instructions: instructionCount(p), ...(opts.output !== undefined ? { file: opts.output } : { tasm: disassemble(p) }) });
       else if (opts.output !== undefined) ctx.io.out(`wrote ${opts.output} (${instructionCount(p)} instructions)\n`);
-      else ctx.io.out(text);
+      else await writeOutChunks(ctx.io, disassembleChunks(p));
     });
 }
