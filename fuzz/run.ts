@@ -18,7 +18,7 @@ const count = (text: string): number => {
   return v;
 };
 
-interface Opts { cases: number; seed: number; timeout: number; json?: boolean; reproDir?: string; only?: number; replay?: string }
+interface Opts { cases: number; seed: number; from: number; timeout: number; json?: boolean; reproDir?: string; only?: number; replay?: string }
 
 function summaryLine(s: FuzzSummary): string {
   return `cases ${s.cases}, typed_errors ${s.typed_errors}, successes ${s.successes}, crashes ${s.crashes}, hangs ${s.hangs}, mismatches ${s.mismatches}`;
@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     .description('Mutates valid models and runs each through import, compile and the tile machine; reports crashes and hangs.')
     .option('--cases <N>', 'number of cases', count, 1000)
     .option('--seed <S>', 'run seed (cases depend only on it and their index)', count, 1)
+    .option('--from <C>', 'start at case C (resumes a run cut short: cases C..N-1 of the same seed)', count, 0)
     .option('--timeout <MS>', 'per-case time bound in ms; past it the case is a hang', count, DEFAULT_TIMEOUT_MS)
     .option('--repro-dir <DIR>', 'where reproducers of failures are written (default fuzz/repro)')
     .option('--only <C>', 'run only case C, in this thread, and print its outcome and stack', count)
@@ -74,10 +75,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const progressEvery = Math.max(100, Math.ceil(o.cases / 20));
   const s = await runFuzz({
-    cases: o.cases, seed: o.seed, timeoutMs: o.timeout, ...(o.reproDir ? { reproDir: o.reproDir } : {}),
+    cases: o.cases, seed: o.seed, from: o.from, timeoutMs: o.timeout, ...(o.reproDir ? { reproDir: o.reproDir } : {}),
     onCase: (i, r) => {
       if (r.kind === 'crash' || r.kind === 'hang' || r.kind === 'mismatch') process.stderr.write(`case ${i}: ${r.kind}: ${r.message ?? ''}\n`);
-      if ((i + 1) % progressEvery === 0) process.stderr.write(`${i + 1}/${o.cases} cases\n`);
+      if ((i + 1) % progressEvery === 0) process.stderr.write(`${i + 1}/${o.cases} cases\n`); // case indices: resumable with --from
     },
   });
   if (o.json) {

@@ -27,8 +27,11 @@ export const FUZZ_LIMITS: Limits = { maxModelBytes: 2 ** 20, maxTensorElements: 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export interface FuzzOptions {
+  /** Cases 0..cases-1 of the seed (from `from` on). */
   readonly cases: number;
   readonly seed: number;
+  /** First case index (default 0): a long run cut short resumes where it stopped, with the same cases. */
+  readonly from?: number;
   /** Per-case time bound (default 10 s); past it the case is a hang. */
   readonly timeoutMs?: number;
   /** Where reproducers go (default fuzz/repro); null: do not write any. */
@@ -165,7 +168,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const worker = new CaseWorker();
   const workDir = mkdtempSync(path.join(tmpdir(), 'tilec-fuzz-'));
   try {
-    for (let i = 0; i < o.cases; i++) {
+    for (let i = o.from ?? 0; i < o.cases; i++) {
       const c = makeCase(o.seed, i);
       const r = await worker.run({ index: i, bytes: c.bytes, options: c.options, limits, workDir }, timeoutMs);
       counts[r.kind]++;
@@ -182,7 +185,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     rmSync(workDir, { recursive: true, force: true });
   }
   return {
-    seed: o.seed, cases: o.cases, typed_errors: counts.typed, successes: counts.success,
+    seed: o.seed, cases: Math.max(0, o.cases - (o.from ?? 0)), typed_errors: counts.typed, successes: counts.success,
     crashes: counts.crash, hangs: counts.hang, mismatches: counts.mismatch,
     typed_by_stage: Object.fromEntries(Object.entries(byStage).sort(([a], [b]) => (a < b ? -1 : 1))),
     failures, distinct_failures: groupFailures(failures), elapsed_ms: Math.round(performance.now() - t0),
