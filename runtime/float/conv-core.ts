@@ -291,18 +291,29 @@ function rowSingle(p: RowPlan, a: number, xOrigin: number, wA: number): void {
   }
 }
 
-/** Copies `planes` input planes of ID x IH x IW into zeroed-origin padded planes of XD x XH x XW, minus `offset`. */
+let xpScratch = new Float64Array(0);
+
+/**
+ * Copies `planes` input planes of ID x IH x IW into zeroed-origin padded planes of XD x XH x XW, minus
+ * `offset`. The buffer is reused by the next convolution: the reference runs one kernel at a time and
+ * convCore drops it before returning.
+ */
 function padInput(x: ArrayLike<number>, planes: number, ID: number, IH: number, IW: number, XD: number, XH: number, XW: number,
   PD: number, PH: number, PW: number, offset: number, padDelta: number): Float64Array {
   const planeX = XD * XH * XW, planeI = ID * IH * IW;
-  const xp = new Float64Array(planes * planeX);
-  if (padDelta !== 0) xp.fill(padDelta);
+  if (xpScratch.length < planes * planeX) xpScratch = new Float64Array(planes * planeX);
+  const xp = xpScratch.subarray(0, planes * planeX);
+  xp.fill(padDelta);
+  // A typed array without offset: whole rows converted by set(), not element by element (the element
+  // type differs between float and integer models, which would make a per-element loop megamorphic).
+  const rows = offset === 0 && ArrayBuffer.isView(x) ? (x as unknown as Float32Array) : undefined;
   for (let p = 0; p < planes; p++) {
     for (let d = 0; d < ID; d++) {
       for (let h = 0; h < IH; h++) {
         const src = p * planeI + (d * IH + h) * IW;
         const dst = p * planeX + ((d + PD) * XH + h + PH) * XW + PW;
-        for (let i = 0; i < IW; i++) xp[dst + i] = x[src + i]! - offset;
+        if (rows) xp.set(rows.subarray(src, src + IW), dst);
+        else for (let i = 0; i < IW; i++) xp[dst + i] = x[src + i]! - offset;
       }
     }
   }

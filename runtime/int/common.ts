@@ -20,14 +20,17 @@ export const badFor = (who: string): Bad => (message) => fail(`${who}: ${message
  */
 export function addBiasChecked(who: string, acc: Float64Array, bias: Tensor | undefined, channels: number, inner: number, outShape: readonly number[]): void {
   const b = bias?.data;
-  for (let i = 0; i < acc.length; i++) {
-    const ch = Math.floor(i / inner) % channels;
-    const v = acc[i]! + (b ? b[ch]! : 0);
-    if (!fitsInt32(v, v)) {
-      fail(`${who}: int32 accumulator overflow at output element ${i} (channel ${ch}, output shape ${shapeStr(outShape)}): `
-        + `Σ w·x${b ? ` + bias ${b[ch]}` : ''} = ${v}, outside [-2^31, 2^31 - 1]; the weights/bias of this layer cannot run on int32 accumulators`);
+  // Runs of `inner` elements share a channel: elements in index order, channel advanced per run.
+  for (let start = 0, ch = 0; start < acc.length; start += inner, ch = ch + 1 === channels ? 0 : ch + 1) {
+    const add = b ? b[ch]! : 0;
+    for (let i = start, end = Math.min(acc.length, start + inner); i < end; i++) {
+      const v = acc[i]! + add;
+      if (!fitsInt32(v, v)) {
+        fail(`${who}: int32 accumulator overflow at output element ${i} (channel ${ch}, output shape ${shapeStr(outShape)}): `
+          + `Σ w·x${b ? ` + bias ${b[ch]}` : ''} = ${v}, outside [-2^31, 2^31 - 1]; the weights/bias of this layer cannot run on int32 accumulators`);
+      }
+      acc[i] = v;
     }
-    acc[i] = v;
   }
 }
 

@@ -1,17 +1,19 @@
 ;; The float64 GEMM block of runtime/float/packed-gemm.ts in WebAssembly SIMD128 (f64x2).
 ;;
-;; gemm_block: for each of colPanels B panels (kc x 4, k-major, 32 bytes per k) and each of rowPanels A panels
-;; (4 x kc, k-major, panels aStride bytes apart), the 4 x 4 tile
-;;   C[4·ip + i, 4·q + j] = Σ_{k < kc} A[i, k]·B[k, j]
+;; gemm_block: for each of colPanels B panels (kc x 4, k-major, 32 bytes per k, panels kc·32 bytes apart)
+;; and each of rowPanels A panels (4 x kc, k-major, panels aStride bytes apart), the 4 x 4 tile
+;;   S[i, j] = Σ_{k < kc} A[i, k]·B[k, j]
 ;; summed from 0 in increasing k with a separate multiply and add (WebAssembly has no fused multiply-add,
-;; so each lane computes exactly what packed-gemm.ts's TypeScript tile computes), stored (not added) to C,
-;; row-major with a row stride of ldc doubles. All addresses are byte offsets, 16-byte aligned.
+;; so each lane computes exactly what packed-gemm.ts's TypeScript block computes), then
+;;   C[4·ip + i, 4·q + j] = S[i, j]            when accumulate is 0,
+;;   C[4·ip + i, 4·q + j] = C[..] + S[i, j]    otherwise,
+;; C row-major with a row stride of ldc doubles. All addresses are byte offsets, 16-byte aligned.
 (module
   (memory (import "env" "memory") 1)
   (func (export "gemm_block")
     (param $a i32) (param $aStride i32) (param $b i32) (param $kc i32)
-    (param $c i32) (param $ldc i32) (param $rowPanels i32) (param $colPanels i32)
-    (local $q i32) (local $ip i32) (local $pa i32) (local $pb i32) (local $end i32) (local $pc i32) (local $rowBytes i32)
+    (param $c i32) (param $ldc i32) (param $rowPanels i32) (param $colPanels i32) (param $accumulate i32)
+    (local $q i32) (local $ip i32) (local $pa i32) (local $pb i32) (local $end i32) (local $pc i32) (local $rowBytes i32) (local $p i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $av v128)
     (local.set $rowBytes (i32.shl (local.get $ldc) (i32.const 3)))
@@ -52,6 +54,21 @@
         ;; C tile origin: row 4·ip, column 4·q.
         (local.set $pc (i32.add (local.get $c)
           (i32.add (i32.mul (i32.shl (local.get $ip) (i32.const 2)) (local.get $rowBytes)) (i32.shl (local.get $q) (i32.const 5)))))
+        (if (local.get $accumulate)
+          (then
+            (local.set $p (local.get $pc))
+            (local.set $c00 (f64x2.add (v128.load (local.get $p)) (local.get $c00)))
+            (local.set $c01 (f64x2.add (v128.load offset=16 (local.get $p)) (local.get $c01)))
+            (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+            (local.set $c10 (f64x2.add (v128.load (local.get $p)) (local.get $c10)))
+            (local.set $c11 (f64x2.add (v128.load offset=16 (local.get $p)) (local.get $c11)))
+            (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+            (local.set $c20 (f64x2.add (v128.load (local.get $p)) (local.get $c20)))
+            (local.set $c21 (f64x2.add (v128.load offset=16 (local.get $p)) (local.get $c21)))
+            (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+            (local.set $c30 (f64x2.add (v128.load (local.get $p)) (local.get $c30)))
+            (local.set $c31 (f64x2.add (v128.load offset=16 (local.get $p)) (local.get $c31)))
+          ))
         (v128.store (local.get $pc) (local.get $c00))
         (v128.store offset=16 (local.get $pc) (local.get $c01))
         (local.set $pc (i32.add (local.get $pc) (local.get $rowBytes)))

@@ -62,6 +62,16 @@ describe('QAdd kernel', () => {
     }), { seed: 20250713, numRuns: 150 });
   });
 
+  it('gives every one of the 256 x 256 input pairs right on a tensor large enough for the lookup table', () => {
+    // [256, 1] + [1, 256]: 65,536 outputs, the size from which QAdd reads a precomputed table.
+    const t = attrsFor(0.05, 0.0173, 0.061, -7, 12, 3, -128, 100);
+    const all = Array.from({ length: 256 }, (_, i) => i - 128);
+    const y = QAdd(node('QAdd', t, 2), [tensor('int8', [256, 1], all), tensor('int8', [1, 256], all)])[0]!;
+    const want = new Int8Array(256 * 256);
+    for (let i = 0; i < 256; i++) for (let j = 0; j < 256; j++) want[i * 256 + j] = addRef(all[i]!, all[j]!, t);
+    expect(Buffer.from(y.data.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+  });
+
   it('rejects bad attributes and shapes', () => {
     const t = attrsFor(0.1, 0.1, 0.1, 0, 0, 0);
     expect(() => QAdd(node('QAdd', { ...t, aMultiplier: 7 }, 2), [tensor('int8', [1]), tensor('int8', [1])])).toThrow("QAdd 'qadd_1': attribute aMultiplier = 7 must be 0 or an integer in [2^30, 2^31)");
