@@ -6,14 +6,15 @@ import type { Tensor } from '../ir/tensor.js';
 import { FLOAT_PIPELINE, QUANT_IMPORT_PIPELINE } from '../passes/pipeline.js';
 import { runPasses } from '../passes/manager.js';
 import { evaluateFloat } from '../runtime/float/index.js';
-import { DEFAULT_LIMITS, type Limits, checkModelFile, importLimits } from './limits.js';
+import { DEFAULT_LIMITS, type Limits, checkGraphMemory, checkModelFile, importLimits } from './limits.js';
 import type { InputShapes } from './options.js';
 
 // The stages every model-taking command starts with: import, then the float cleanup pipeline.
 
 export interface FloatModelOptions {
-  /** --max-model-bytes (checked before reading) and --max-tensor-elements (checked by the importer before
-   * allocating each tensor); default DEFAULT_LIMITS. */
+  /** --max-model-bytes (checked before reading), --max-tensor-elements (checked by the importer before
+   * allocating each tensor) and --max-memory-bytes (all the typed tensors, before the float pipeline folds
+   * constants); default DEFAULT_LIMITS. */
   readonly limits?: Limits;
   readonly inputShapes?: InputShapes;
   /** Graph inputs bound to fixed values (they become initializers), e.g. a backend test's Reshape shape. */
@@ -55,14 +56,18 @@ function importFile(file: string, opts: FloatModelOptions): Graph {
   if (statSync(file).isDirectory()) fail(`'${file}' is a directory, expected an ONNX model file`);
   const limits = opts.limits ?? DEFAULT_LIMITS;
   checkModelFile(file, limits);
+  let g: Graph;
   try {
     // The importer rejects --input-shape names that are not model inputs.
-    return loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn, ...importLimits(limits) });
+    g = loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn, ...importLimits(limits) });
   } catch (e) {
     // The importer's element-limit message cannot name a CLI option (frontend knows no CLI); say which one raises it.
     if (e instanceof TilecError && e.message.includes(TENSOR_LIMIT_PHRASE)) e.message += ` (raise it with --max-tensor-elements)`;
     throw e;
   }
+  // Every value is typed now but only initializers hold data: constant folding would allocate the rest.
+  checkGraphMemory(g, limits);
+  return g;
 }
 
 /** How every frontend refusal of a too-large tensor ends (frontend/tensor-proto.ts, import.ts, typing.ts). */

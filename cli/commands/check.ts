@@ -30,7 +30,7 @@ export function registerCheck(program: Command, ctx: CommandContext): void {
     .argument('<DIR...>', 'a test directory, or a parent of many (searched two levels deep)')
     .option('--rtol <R>', 'relative tolerance', parseNonNegative, ONNX_TOLERANCE.rtol)
     .option('--atol <A>', 'absolute tolerance', parseNonNegative, ONNX_TOLERANCE.atol);
-  addLimitOptions(cmd, ['maxModelBytes', 'maxTensorElements'])
+  addLimitOptions(cmd, ['maxModelBytes', 'maxTensorElements', 'maxMemoryBytes'])
     .addHelpText('after', `
 Exit status: 0 when nothing failed, 1 when any test failed, 2 when a DIR is unusable.
 

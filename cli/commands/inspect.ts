@@ -25,7 +25,7 @@ export function registerInspect(program: Command, ctx: CommandContext): void {
     .argument('<FILE>', 'MODEL.onnx, or PROGRAM.tbin (a tile program: target, tensor table, instruction counts by opcode, constants)')
     .option('--input-shape <NAME=D0,D1,...>', 'fix the shape of a graph input with symbolic or dynamic dims (repeatable)', collectInputShape)
     .option('--print-ir-after <PASS|all>', 'print the IR after that float-pipeline pass (or every pass) to stderr');
-  addLimitOptions(cmd, ['maxModelBytes', 'maxTensorElements'])
+  addLimitOptions(cmd, ['maxModelBytes', 'maxTensorElements', 'maxMemoryBytes'])
     .addHelpText('after', `
 Examples:
   $ tilec inspect ../shared/models/mnist-8/model.onnx

@@ -72,9 +72,13 @@ describe('limits through the CLI', () => {
     await expectRefused([...base, '--max-tensor-elements', '143'], /(initializer|output) '.*'.*more than the 143 elements .*--max-tensor-elements/);
   });
 
-  it('--max-memory-bytes: the float graph\'s tensors are refused before calibration', async () => {
-    const bytes = graphTensorBytes(float);
-    await expectRefused([...base, '--max-memory-bytes', String(bytes - 1)], new RegExp(`holds ${bytes} bytes of tensors .*more than --max-memory-bytes ${bytes - 1}$`));
+  it('--max-memory-bytes: the imported graph\'s tensors are refused before folding, the float graph\'s before calibration', async () => {
+    const imported = graphTensorBytes(importModel(cnnBytes, { evaluate: evaluateFloat }));
+    const bytes = Math.max(imported, graphTensorBytes(float));
+    await expectRefused([...base, '--max-memory-bytes', String(imported - 1)], new RegExp(`holds ${imported} bytes of tensors .*more than --max-memory-bytes ${imported - 1}$`));
+    await expectRefused([model, '--max-memory-bytes', String(imported - 1)], new RegExp(`holds ${imported} bytes of tensors`), 'inspect');
+    const r = await tilec(['compile', model, '-o', path.join(tmp, 'at-memory'), ...base, '--max-memory-bytes', String(Math.max(bytes, program.dramBytes))]);
+    expect(r.code, r.err).toBe(0);
     await expectRefused([...base, '--data', 'random:1', '--max-memory-bytes', '1K'], /more than --max-memory-bytes 1024$/, 'verify');
   });
 
