@@ -87,18 +87,34 @@ function pairing(q: ValueType): Pairing | undefined {
   return undefined;
 }
 
-/** Runs every sample through the references (and the tile program when given) and accumulates the metrics. */
-export function verifySamples(run: VerifyRun): VerifyResult {
-  const { float, quantized, evaluate } = run;
-  invariant(float.outputs.length === quantized.outputs.length,
-    `the float graph has ${float.outputs.length} outputs but the realized graph has ${quantized.outputs.length}`);
-  const pairs = pairedValues(float, quantized);
-  const sums = new Map<string, SqnrSums>([...pairs.keys()].map((n) => [n, newSqnrSums()]));
-  const labels = run.labels;
-  let floatCorrect = 0, intCorrect = 0, agree = 0, mismatched = 0, maxErr = 0;
+/** What one sample contributes to the result; computed on any thread, folded in sample order. */
+export interface SampleOutcome {
+  readonly index: number;
+  /** Per paired value (pairedValues order): this sample's Σ ref², Σ noise², element count. */
+  readonly sums: Float64Array;
+  /** max |int8 − float| of each graph output, in output order. */
+  readonly outputErrors: Float64Array;
+  readonly floatTop: number;
+  readonly intTop: number;
+  /** null when no tile program ran. */
+  readonly tileMismatch: boolean | null;
+}
 
-  for (let i = 0; i < run.samples; i++) {
-    const feeds = run.feeds(i);
+/** Runs one sample through the references (and the tile program when given): the per-sample half of verify. */
+export class SampleEvaluator {
+  private readonly pairs: Map<string, Pairing>;
+  private readonly order: readonly string[];
+
+  constructor(private readonly float: Graph, private readonly quantized: Graph, private readonly evaluate: Evaluate, private readonly runTile?: TileRunner) {
+    invariant(float.outputs.length === quantized.outputs.length,
+      `the float graph has ${float.outputs.length} outputs but the realized graph has ${quantized.outputs.length}`);
+    this.pairs = pairedValues(float, quantized);
+    this.order = [...this.pairs.keys()];
+  }
+
+  run(index: number, feeds: ReadonlyMap<string, Tensor>): SampleOutcome {
+    const { float, quantized, evaluate, pairs } = this;
+    const local = new Map<string, SqnrSums>();
     // The realized run first: its paired values are mostly int8, 4x smaller to hold than the float ones.
     const held = new Map<string, Tensor>();
     const intOut = runGraph(quantized, feeds, evaluate, { onValue: (name, t) => { if (pairs.has(name)) held.set(name, t); } });
@@ -107,45 +123,94 @@ export function verifySamples(run: VerifyRun): VerifyResult {
         const q = held.get(name);
         if (q === undefined) return;
         held.delete(name);
-        const s = sums.get(name)!;
+        const s = newSqnrSums();
         if (pairs.get(name) === 'dequantize') accumulateSqnrQuantized(s, t.data, q, quantized.values.get(name)!.quant!);
         else accumulateSqnr(s, t.data, q.data);
+        local.set(name, s);
       },
     });
-
-    float.outputs.forEach((name, k) => {
-      const f = floatOut.get(name)!, q = intOut.get(quantized.outputs[k]!)!;
-      const e = maxAbsDiff(f.data, q.data);
-      if (!(e <= maxErr)) maxErr = e; // NaN sticks
+    const sums = new Float64Array(3 * this.order.length);
+    this.order.forEach((name, k) => {
+      const s = local.get(name);
+      if (s !== undefined) { sums[3 * k] = s.signal; sums[3 * k + 1] = s.noise; sums[3 * k + 2] = s.count; }
     });
-    const fTop = argmax(floatOut.get(float.outputs[0]!)!.data);
-    const qTop = argmax(intOut.get(quantized.outputs[0]!)!.data);
-    if (fTop === qTop) agree++;
-    if (labels !== undefined) {
-      if (fTop === labels[i]) floatCorrect++;
-      if (qTop === labels[i]) intCorrect++;
-    }
-    if (run.runTile !== undefined) {
-      const tileOut = run.runTile(feeds);
-      const same = quantized.outputs.every((name) => {
+    const outputErrors = Float64Array.from(float.outputs, (name, k) => maxAbsDiff(floatOut.get(name)!.data, intOut.get(quantized.outputs[k]!)!.data));
+    let tileMismatch: boolean | null = null;
+    if (this.runTile !== undefined) {
+      const tileOut = this.runTile(feeds);
+      tileMismatch = !quantized.outputs.every((name) => {
         const t = tileOut.get(name);
         return t !== undefined && bitEqual(t, intOut.get(name)!);
       });
-      if (!same) mismatched++;
     }
-    run.onSample?.(i + 1);
+    return {
+      index, sums, outputErrors, tileMismatch,
+      floatTop: argmax(floatOut.get(float.outputs[0]!)!.data),
+      intTop: argmax(intOut.get(quantized.outputs[0]!)!.data),
+    };
+  }
+}
+
+/**
+ * Folds sample outcomes, in sample order, into the result. Every running sum is added in the order the
+ * single-threaded loop adds it (per-sample sums, then sample after sample), so the result does not depend
+ * on where the samples ran.
+ */
+export class VerifyAccumulator {
+  private readonly names: readonly string[];
+  private readonly sums: SqnrSums[];
+  private floatCorrect = 0;
+  private intCorrect = 0;
+  private agree = 0;
+  private mismatched = 0;
+  private maxErr = 0;
+  private done = 0;
+
+  constructor(float: Graph, quantized: Graph, private readonly labels: ArrayLike<number> | undefined, private readonly tile: boolean) {
+    this.names = [...pairedValues(float, quantized).keys()];
+    this.sums = this.names.map(() => newSqnrSums());
   }
 
-  const n = run.samples;
-  const layers: LayerSqnr[] = [...sums].map(([name, s]) => ({ name, sqnrDb: sqnrDb(s), elements: s.count }));
-  return {
-    samples: n,
-    floatTop1: labels !== undefined && n > 0 ? floatCorrect / n : null,
-    int8Top1: labels !== undefined && n > 0 ? intCorrect / n : null,
-    top1Agreement: n > 0 ? agree / n : 0,
-    bitExact: run.runTile !== undefined ? mismatched === 0 : null,
-    mismatchedSamples: run.runTile !== undefined ? mismatched : null,
-    maxAbsError: maxErr,
-    layers,
-  };
+  add(o: SampleOutcome): void {
+    invariant(o.index === this.done, `verify: sample ${o.index} folded when sample ${this.done} was due`);
+    this.sums.forEach((s, k) => {
+      s.signal += o.sums[3 * k]!;
+      s.noise += o.sums[3 * k + 1]!;
+      s.count += o.sums[3 * k + 2]!;
+    });
+    for (const e of o.outputErrors) if (!(e <= this.maxErr)) this.maxErr = e; // NaN sticks
+    if (o.floatTop === o.intTop) this.agree++;
+    if (this.labels !== undefined) {
+      if (o.floatTop === this.labels[o.index]) this.floatCorrect++;
+      if (o.intTop === this.labels[o.index]) this.intCorrect++;
+    }
+    if (o.tileMismatch === true) this.mismatched++;
+    this.done++;
+  }
+
+  result(): VerifyResult {
+    const n = this.done, labels = this.labels;
+    const layers: LayerSqnr[] = this.names.map((name, k) => ({ name, sqnrDb: sqnrDb(this.sums[k]!), elements: this.sums[k]!.count }));
+    return {
+      samples: n,
+      floatTop1: labels !== undefined && n > 0 ? this.floatCorrect / n : null,
+      int8Top1: labels !== undefined && n > 0 ? this.intCorrect / n : null,
+      top1Agreement: n > 0 ? this.agree / n : 0,
+      bitExact: this.tile ? this.mismatched === 0 : null,
+      mismatchedSamples: this.tile ? this.mismatched : null,
+      maxAbsError: this.maxErr,
+      layers,
+    };
+  }
+}
+
+/** Runs every sample through the references (and the tile program when given) and accumulates the metrics. */
+export function verifySamples(run: VerifyRun): VerifyResult {
+  const evaluator = new SampleEvaluator(run.float, run.quantized, run.evaluate, run.runTile);
+  const acc = new VerifyAccumulator(run.float, run.quantized, run.labels, run.runTile !== undefined);
+  for (let i = 0; i < run.samples; i++) {
+    acc.add(evaluator.run(i, run.feeds(i)));
+    run.onSample?.(i + 1);
+  }
+  return acc.result();
 }

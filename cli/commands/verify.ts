@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { invariant } from '../../ir/errors.js';
-import { evaluateFloat } from '../../runtime/float/index.js';
-import { ProgramRunner } from '../../runtime/tile/run-program.js';
-import { type LayerSqnr, type VerifyResult, verifySamples } from '../../runtime/verify.js';
+import { defaultVerifyThreads, verifySamplesParallel } from '../../runtime/verify-parallel.js';
+import type { LayerSqnr, VerifyResult } from '../../runtime/verify.js';
 import { type RawCompileOptions, addCompileOptions, integerOption, resolveCompileOptions } from '../compile-options.js';
 import { EXIT } from '../io.js';
 import { startProgress } from '../progress.js';
@@ -31,7 +30,10 @@ export interface VerifyDoc {
   readonly notes: readonly string[];
 }
 
-interface VerifyOptions extends RawCompileOptions { data: string; limit?: string; report?: boolean; summary?: boolean }
+interface VerifyOptions extends RawCompileOptions { data: string; limit?: string; threads?: string; report?: boolean; summary?: boolean }
+
+/** Fewer samples than this run on the main thread by default: starting a worker costs more than they take. */
+const PARALLEL_MIN_SAMPLES = 64;
 
 export function registerVerify(program: Command, ctx: CommandContext): void {
   const cmd = program
@@ -46,7 +48,8 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
     )
     .argument('<MODEL>', 'MODEL.onnx')
     .requiredOption('--data <SPEC>', 'samples to verify on: mnist:DIR, npy:DIR, pb:DIR or random:N[:SEED]')
-    .option('--limit <N>', 'use only the first N samples');
+    .option('--limit <N>', 'use only the first N samples')
+    .option('--threads <N>', `worker threads running the samples (default: ${PARALLEL_MIN_SAMPLES}+ samples use up to 2); results do not depend on it`);
   addSummaryOptions(addCompileOptions(cmd))
     .addHelpText('after', `
 Exit status: 0 when verified, 1 when the tile program differs from the integer reference, 2 on bad input.
@@ -54,8 +57,9 @@ Exit status: 0 when verified, 1 when the tile program differs from the integer r
 Examples:
   $ tilec verify ../shared/models/mnist-8/model.onnx --data mnist:../shared/data/mnist --calib mnist:../shared/data/mnist
   $ tilec verify model.onnx --data random:16 --bits 4 --json | jq '.layers | sort_by(.sqnr_db) | .[0]'`)
-    .action((file: string, raw: VerifyOptions, c: Command) => {
+    .action(async (file: string, raw: VerifyOptions, c: Command) => {
       const limit = integerOption('--limit', raw.limit, 1);
+      const threadsOption = integerOption('--threads', raw.threads, 1);
       const settings = resolveCompileOptions(raw, PASS_NAMES);
       const extras = verifyExtras(raw, settings); // --report, --summary (cli/summary.ts)
       const log = stderrLog(ctx);
@@ -63,14 +67,13 @@ Examples:
       const compiled = compileModel(file, settings, log, (float) => { data = openSamples(raw.data, float, settings.preprocess, limit); });
       invariant(data, 'compileModel did not report the float graph');
       const written = settings.outDirGiven ? writeOutputsAtomically(settings.outDir, compiled.files) : [];
-      const tile = new ProgramRunner(compiled.program);
+      const threads = threadsOption ?? (data.size >= PARALLEL_MIN_SAMPLES ? defaultVerifyThreads() : 1);
       const progress = startProgress(ctx.io, 'verify', data.size);
       let result: VerifyResult;
       try {
-        result = verifySamples({
-          float: compiled.float, quantized: compiled.quantized, evaluate: evaluateFloat,
+        result = await verifySamplesParallel({
+          float: compiled.float, quantized: compiled.quantized, program: compiled.program, threads,
           samples: data.size, feeds: data.feeds, labels: data.labels, onSample: progress.update,
-          runTile: (feeds) => tile.run(feeds).outputs,
         });
       } finally {
         progress.stop();

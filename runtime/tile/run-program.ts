@@ -82,7 +82,9 @@ export class ProgramRunner {
   private readonly codes: boolean;
 
   constructor(readonly program: TileProgram, options: RunProgramOptions = {}) {
-    this.machine = new TileMachine(program, { ...(options.overflow ? { overflow: options.overflow } : {}), hostOps: hostOps(program.target) });
+    this.machine = new TileMachine(program, {
+      ...(options.overflow ? { overflow: options.overflow } : {}), ...(options.kernels ? { kernels: options.kernels } : {}), hostOps: hostOps(program.target),
+    });
     this.codes = options.codes ?? false;
     this.inputs = program.tensors.filter((e) => e.role === 'input');
     this.outputs = program.tensors.filter((e) => e.role === 'output');

@@ -12,12 +12,12 @@ export const WAT_FILE = path.join(here, 'matmul.wat');
 export const GENERATED_FILE = path.join(here, 'kernels-wasm.ts');
 
 /** The WebAssembly binary of the .wat source (SIMD128 enabled, nothing else). */
-export async function assembleKernels(): Promise<Uint8Array> {
+export async function assembleKernels(): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await (await import('wabt')).default();
   const module = wabt.parseWat('matmul.wat', readFileSync(WAT_FILE, 'utf8'), { simd: true });
   try {
     module.validate();
-    return new Uint8Array(module.toBinary({}).buffer);
+    return Uint8Array.from(module.toBinary({}).buffer);
   } finally {
     module.destroy();
   }
