@@ -85,6 +85,8 @@ describe('usage errors exit 2 with one error line', () => {
     expectUsageError(['inspect', 'm.onnx', '--input-shape', 'x=1', '--input-shape', 'x=2'], /input 'x' is given twice/));
   it('rejects a bad tolerance', () => expectUsageError(['check', '.', '--rtol', '-1'], /--rtol.*expected a number >= 0, got '-1'/));
   it('names a missing check directory', () => expectUsageError(['check', 'no/such/dir'], /^error: 'no\/such\/dir': no such directory$/));
+  it('refuses verify --report without -o (verify writes files only with -o)', () =>
+    expectUsageError(['verify', 'm.onnx', '--data', 'random:1', '--report'], /^error: --report writes NAME\.report\.html into the -o DIR; give -o DIR too$/));
   it('names a missing model file', () => expectUsageError(['inspect', 'no/such.onnx'], /^error: 'no\/such\.onnx': no such file$/));
   it('refuses to inspect a directory', () => expectUsageError(['inspect', '.'], /^error: '\.' is a directory, expected an ONNX model file$/));
 });
