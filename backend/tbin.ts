@@ -23,38 +23,45 @@ const DTYPE_OF_CODE = new Map<number, DType>(Object.entries(ONNX_DTYPE_CODE).map
 
 export function encodeTbin(p: TileProgram): Uint8Array {
   validateProgram(p, 'tile program');
-  const w = new ByteWriter();
-  w.bytes(new TextEncoder().encode(TBIN_MAGIC));
-  w.u16(TBIN_VERSION.major);
-  w.u16(TBIN_VERSION.minor);
-  w.u32(p.dramBytes);
-  const section = (tag: string, body: () => void): void => {
-    w.bytes(new TextEncoder().encode(tag));
-    const lengthAt = w.length;
-    w.u32(0);
-    const start = w.length;
-    body();
-    w.patchU32(lengthAt, w.length - start);
-    w.pad(8);
+  // The big blobs (constants, host data, code: tens of MB for ResNet-50) are copied once, into the final
+  // buffer; only the small metadata goes through ByteWriters. Chunks are concatenated in file order.
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const push = (b: Uint8Array): void => { chunks.push(b); length += b.length; };
+  const small = (write: (w: ByteWriter) => void): Uint8Array => { const w = new ByteWriter(); write(w); return w.result(); };
+  push(small((w) => {
+    w.bytes(new TextEncoder().encode(TBIN_MAGIC));
+    w.u16(TBIN_VERSION.major);
+    w.u16(TBIN_VERSION.minor);
+    w.u32(p.dramBytes);
+  }));
+  const section = (tag: string, payload: readonly Uint8Array[]): void => {
+    const size = payload.reduce((n, b) => n + b.length, 0);
+    push(small((w) => { w.bytes(new TextEncoder().encode(tag)); w.u32(size); }));
+    for (const b of payload) push(b);
+    if (length % 8 !== 0) push(new Uint8Array(8 - (length % 8)));
   };
-  section('TRGT', () => writeTarget(w, p.target));
-  section('TENS', () => {
+  section('TRGT', [small((w) => writeTarget(w, p.target))]);
+  section('TENS', [small((w) => {
     w.u32(p.tensors.length);
     for (const t of p.tensors) writeTensor(w, t);
-  });
-  section('CNST', () => {
-    w.u32(p.constants.length);
-    for (const c of p.constants) {
+  })]);
+  const constants: Uint8Array[] = [small((w) => w.u32(p.constants.length))];
+  for (const c of p.constants) {
+    constants.push(small((w) => {
       w.str(c.name);
       w.u8(CONSTANT_KINDS.indexOf(c.kind));
       w.u32(c.addr);
       w.u32(c.data.length);
-      w.bytes(c.data);
-    }
-  });
-  section('HOST', () => w.bytes(p.hostData));
-  section('CODE', () => w.bytes(p.code));
-  return w.result();
+    }), c.data);
+  }
+  section('CNST', constants);
+  section('HOST', [p.hostData]);
+  section('CODE', [p.code]);
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const b of chunks) { out.set(b, at); at += b.length; }
+  return out;
 }
 
 function writeTarget(w: ByteWriter, target: Target): void {
