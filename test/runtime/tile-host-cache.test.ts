@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CodeBuilder, type TileProgram } from '../../backend/program.js';
+import { HOST_FN, encodeHostOperands, tensorBytes } from '../../backend/host-ops.js';
+import { presetTarget } from '../../backend/target.js';
+import type { Node } from '../../ir/ops.js';
+import { tensor } from '../../ir/tensor.js';
+import { Im2Col } from '../../runtime/int/Im2Col.js';
+import { hostOps } from '../../runtime/tile/host/index.js';
+import { type HostOp, TileMachine } from '../../runtime/tile/machine.js';
+
+// The machine's caches must never change a result: the Im2Col host op's table gather equals the reference
+// kernel on random geometries, and counters follow host cycles that change from run to run.
+
+const target = presetTarget('default');
+
+describe('tile machine caches', () => {
+  it('the Im2Col gather writes exactly what the reference Im2Col kernel computes, run after run', () => {
+    fc.assert(fc.property(
+      fc.record({
+        n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 7 }),
+        kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 1, max: 2 }), d: fc.integer({ min: 1, max: 2 }),
+        pads: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }), padValue: fc.integer({ min: -128, max: 127 }), seed: fc.integer(),
+      }),
+      (g) => {
+        const ext = (size: number, k: number, p0: number, p1: number): number => Math.floor((size + p0 + p1 - g.d * (k - 1) - 1) / g.s) + 1;
+        const oh = ext(g.h, g.kh, g.pads[0]!, g.pads[2]!), ow = ext(g.w, g.kw, g.pads[1]!, g.pads[3]!);
+        fc.pre(oh >= 1 && ow >= 1);
+        const attrs = { kernel_shape: [g.kh, g.kw], strides: [g.s, g.s], dilations: [g.d, g.d], pads: g.pads, padValue: g.padValue, channelStart: 0, channels: g.c };
+        const xShape = [g.n, g.c, g.h, g.w];
+        const count = g.n * g.c * g.h * g.w;
+        let s = g.seed >>> 0;
+        const values = Array.from({ length: count }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s >>> 24) - 128; });
+        const x = tensor('int8', xShape, values);
+        const node = { op: 'Im2Col', name: 'im', inputs: ['x'], outputs: ['y'], attrs } as unknown as Node;
+        const ref = Im2Col(node as never, [x])[0]!;
+        const yAddr = 1024;
+        const block = encodeHostOperands({ node: 'im', inputs: [{ addr: 0, dtype: 'int8', shape: xShape }], outputs: [{ addr: yAddr, dtype: 'int8', shape: [...ref.shape] }], attrs });
+        const code = new CodeBuilder();
+        code.host(HOST_FN.Im2Col, 0, block.length);
+        const p: TileProgram = { target, dramBytes: yAddr + ref.data.length, tensors: [], hostData: block, code: code.bytes(), constants: [] };
+        const m = new TileMachine(p, { hostOps: hostOps(target) });
+        for (let run = 0; run < 2; run++) {
+          m.reset();
+          m.dram.set(tensorBytes(x), 0);
+          m.run();
+          expect(Array.from(new Int8Array(m.dram.buffer, yAddr, ref.data.length))).toEqual(Array.from(ref.data));
+        }
+      },
+    ), { seed: 0x1c2c, numRuns: 60 });
+  });
+
+  it('counters follow host cycles that change from run to run (the cost model replays)', () => {
+    let cycles = 500;
+    const op: HostOp = { name: 'varying', run: () => cycles };
+    const code = new CodeBuilder();
+    code.load(0, 0, 16, 16, 16);
+    code.fence();
+    code.matmul(0, 0, 0, 16, 16, 16, false);
+    code.host(7, 0, 0);
+    code.matmul(0, 0, 0, 16, 16, 16, true);
+    const p: TileProgram = { target, dramBytes: 4096, tensors: [], hostData: new Uint8Array(0), code: code.bytes(), constants: [] };
+    const fresh = (c: number): unknown => { cycles = c; return new TileMachine(p, { hostOps: new Map([[7, op]]) }).run(); };
+    const expected500 = fresh(500), expected9000 = fresh(9000);
+    const m = new TileMachine(p, { hostOps: new Map([[7, op]]) });
+    cycles = 500;
+    expect(m.run()).toEqual(expected500);
+    cycles = 9000;
+    expect(m.run()).toEqual(expected9000);
+    cycles = 500;
+    expect(m.run()).toEqual(expected500);
+    expect(expected9000).not.toEqual(expected500);
+  });
+});
