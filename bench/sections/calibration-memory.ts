@@ -26,6 +26,7 @@ function runChild(ctx: BenchContext, c: Case, count: number): ChildResult {
 export const calibrationMemory: BenchSection = {
   name: 'calibration_memory',
   title: 'Calibration peak memory vs. sample count',
+  slow: true,
   run(ctx) {
     const mnist = ctx.shared('models/mnist-8/model.onnx');
     const mnistData = ctx.shared('data/mnist');
