@@ -119,11 +119,12 @@ function layerTable(r: ReportData): string {
     + [l.m, l.n, l.k].map((v) => num(int(v))).join('')
     + num(optInt(l.tile_ops)) + num(int(l.macs)) + num(optInt(l.dram_bytes)) + num(optInt(l.cycles)) + num(int(layerIdeal(l, r.tile)))
     + num(l.kind === 'host' ? 'host' : percent(l.utilization))
+    + `<td>${esc(l.bound ?? '')}</td>`
     + `<td>${esc([l.schedule, l.note].filter((s) => s !== undefined).join('; '))}</td></tr>`);
   const head = '<tr><th>layer</th><th>op</th><th class="num">m</th><th class="num">n</th><th class="num">k</th><th class="num">tile ops</th>'
-    + '<th class="num">MACs</th><th class="num">DRAM bytes</th><th class="num">cycles</th><th class="num">ideal</th><th class="num">util.</th><th>schedule</th></tr>';
+    + '<th class="num">MACs</th><th class="num">DRAM bytes</th><th class="num">cycles</th><th class="num">ideal</th><th class="num">util.</th><th>bound</th><th>schedule</th></tr>';
   return `<section id="layers"><h2>Layers</h2>
-<p class="hint">C(m×n) = A(m×k)·B(k×n) as the matrix unit runs it; ideal cycles = ceil(MACs / t²); utilization = ideal / modeled cycles.</p>
+<p class="hint">C(m×n) = A(m×k)·B(k×n) as the matrix unit runs it; ideal cycles = ceil(MACs / t²); utilization = ideal / modeled cycles; bound = what limits the layer under the cost model (compute: the array is the busiest queue; dma: a DMA queue is busier; host: a host step).</p>
 <div class="scroll"><table class="layers">${head}${rows.join('')}</table></div></section>`;
 }
 

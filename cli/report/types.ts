@@ -19,6 +19,8 @@ export interface ReportLayer {
   readonly utilization: number | null;
   readonly schedule?: string;
   readonly note?: string;
+  /** What limits the step under the cost model (backend/emit/report.ts); absent before tiling. */
+  readonly bound?: 'compute' | 'dma' | 'host';
 }
 
 export interface ReportTotals {
