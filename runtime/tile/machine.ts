@@ -4,7 +4,7 @@ import { tensor, numel, type Tensor } from '../../ir/tensor.js';
 import { newTensorData } from '../../ir/dtype.js';
 import { INSTRUCTION_BYTES, OP, MATMUL_ACCUMULATE, PRELOAD_BROADCAST, PRELOAD_ZERO, REQUANT_ENTRY_BYTES, STORE_PER_ROW, STORE_RAW32 } from '../../backend/isa.js';
 import { CostModel, type CostCounters } from '../../backend/cost.js';
-import { gatherFootprint, readGatherDescriptor, type GatherFootprint } from '../../backend/gather.js';
+import { gatherDescriptorBytes, gatherFootprint, readGatherDescriptor, type GatherFootprint } from '../../backend/gather.js';
 import { im2colSource } from '../../ir/im2col.js';
 import { accumulatorSlots, scratchpadSlots } from '../../backend/target.js';
 import { decodeCode, dtypeBytes, hex, validateProgram, type TensorEntry, type TileProgram } from '../../backend/program.js';
@@ -92,6 +92,9 @@ export class TileMachine {
   private memo: { trace: Float64Array; counters: CostCounters } | undefined;
   private index = 0;
   private gatherScratch = new Int32Array(0);
+  /** LOAD_IM2COL tables by instruction index (sparse), and their total entries (bounded). */
+  private readonly gathers: (CachedGather | undefined)[] = [];
+  private gatherCacheEntries = 0;
 
   constructor(program: TileProgram, options: TileMachineOptions = {}) {
     validateProgram(program, 'tile program');
@@ -307,6 +310,27 @@ export class TileMachine {
     this.checkExtent('rows', rows);
     this.checkExtent('cols', cols);
     const base = this.checkSpad(slot);
+    const gather = this.gatherOf(desc, row0, col0, rows, cols);
+    const t = this.t, spad = this.spad, src = this.dramI8, table = gather.table, x = gather.x, pad = gather.padValue;
+    spad.fill(0, base, base + t * t);
+    for (let r = 0, e = 0; r < rows; r++) {
+      const to = base + r * t;
+      for (let c = 0; c < cols; c++, e++) {
+        const at = table[e]!;
+        spad[to + c] = at < 0 ? pad : src[x + at]!;
+      }
+    }
+    return gather.footprint;
+  }
+
+  /**
+   * What this LOAD_IM2COL gathers: for each tile element (row-major rows×cols) the x offset im2colSource
+   * gives, or -1 for padding, and the footprint. Kept per instruction while the descriptor's bytes in DRAM
+   * stay the same (the instruction's own fields never change), so a gather costs one table walk per run.
+   */
+  private gatherOf(desc: number, row0: number, col0: number, rows: number, cols: number): CachedGather {
+    const cached = this.gathers[this.index];
+    if (cached !== undefined && sameBytes(this.dram, desc, cached.descriptor)) return cached;
     let d: ReturnType<typeof readGatherDescriptor>;
     try {
       d = readGatherDescriptor(this.view, desc);
@@ -318,17 +342,18 @@ export class TileMachine {
     if (row0 + rows > geo.rows || col0 + cols > geo.cols) {
       this.fault(`rows ${row0}..${row0 + rows - 1}, columns ${col0}..${col0 + cols - 1} lie outside the ${geo.rows}x${geo.cols} im2col matrix`);
     }
-    const t = this.t, spad = this.spad, src = this.dramI8;
-    spad.fill(0, base, base + t * t);
-    for (let r = 0; r < rows; r++) {
-      const to = base + r * t;
-      for (let c = 0; c < cols; c++) {
-        const at = im2colSource(geo, row0 + r, col0 + c);
-        spad[to + c] = at < 0 ? attrs.padValue : src[x + at]!;
-      }
+    const table = new Int32Array(rows * cols);
+    for (let r = 0, e = 0; r < rows; r++) for (let c = 0; c < cols; c++, e++) table[e] = im2colSource(geo, row0 + r, col0 + c);
+    if (this.gatherScratch.length < rows * cols) this.gatherScratch = new Int32Array(this.t * this.t);
+    const footprint = gatherFootprint(geo, x, row0, col0, rows, cols, this.gatherScratch);
+    const gather: CachedGather = {
+      descriptor: this.dram.slice(desc, desc + gatherDescriptorBytes(geo.spatial.length)), table, x, padValue: attrs.padValue, footprint,
+    };
+    if (this.gatherCacheEntries + table.length <= MAX_GATHER_CACHE_ENTRIES) {
+      this.gathers[this.index] = gather;
+      this.gatherCacheEntries += table.length;
     }
-    if (this.gatherScratch.length < rows * cols) this.gatherScratch = new Int32Array(t * t);
-    return gatherFootprint(geo, x, row0, col0, rows, cols, this.gatherScratch);
+    return gather;
   }
 
   private preload(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): void {
@@ -425,6 +450,25 @@ export class TileMachine {
       throw e;
     }
   }
+}
+
+/** LOAD_IM2COL's resolved gather (see TileMachine.gatherOf). */
+interface CachedGather {
+  /** The descriptor's bytes when this was computed. */
+  readonly descriptor: Uint8Array;
+  readonly table: Int32Array;
+  readonly x: number;
+  readonly padValue: number;
+  readonly footprint: GatherFootprint;
+}
+
+/** Gather-table entries (int32) a machine keeps: 64 MiB; later LOAD_IM2COLs recompute theirs each run. */
+const MAX_GATHER_CACHE_ENTRIES = 16 * 2 ** 20;
+
+function sameBytes(dram: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  if (at + bytes.length > dram.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (dram[at + i] !== bytes[i]) return false;
+  return true;
 }
 
 /** A growable list of numbers, reused from run to run. */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodeBuilder, type TileProgram } from '../../backend/program.js';
 import { HOST_FN, encodeHostOperands, tensorBytes } from '../../backend/host-ops.js';
+import { encodeGatherDescriptor } from '../../backend/gather.js';
 import { presetTarget } from '../../backend/target.js';
 import type { Node } from '../../ir/ops.js';
 import { tensor } from '../../ir/tensor.js';
@@ -70,5 +71,28 @@ describe('tile machine caches', () => {
     cycles = 500;
     expect(m.run()).toEqual(expected500);
     expect(expected9000).not.toEqual(expected500);
+  });
+
+  it('LOAD_IM2COL follows a descriptor that changes between runs', () => {
+    const xShape = [1, 2, 5, 5];
+    const x = Uint8Array.from({ length: 50 }, (_, i) => (i * 37) & 0xff);
+    const attrsA = { kernel_shape: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], padValue: -3, channelStart: 0, channels: 2 };
+    const attrsB = { ...attrsA, strides: [2, 1], pads: [0, 2, 1, 0], padValue: 9 };
+    const descA = encodeGatherDescriptor({ x: 0, xShape, attrs: attrsA }), descB = encodeGatherDescriptor({ x: 0, xShape, attrs: attrsB });
+    expect(descB.length).toBe(descA.length);
+    const program = (desc: Uint8Array): TileProgram => {
+      const code = new CodeBuilder();
+      code.loadIm2col(0, 64, 2, 3, 8, 5); // inside both matrices: A is 18x25, B 18x10
+      return { target, dramBytes: 256, tensors: [], hostData: new Uint8Array(0), code: code.bytes(), constants: [{ name: 'x', kind: 'bytes', addr: 0, data: x }, { name: 'd', kind: 'bytes', addr: 64, data: desc }] };
+    };
+    const fresh = (desc: Uint8Array): [number[], unknown] => { const m = new TileMachine(program(desc)); const c = m.run(); return [[...m.scratchpadTile(0)], c]; };
+    const m = new TileMachine(program(descA));
+    const a = m.run();
+    expect([[...m.scratchpadTile(0)], a]).toEqual(fresh(descA));
+    m.reset();
+    m.dram.set(descB, 64);
+    const b = m.run();
+    expect([[...m.scratchpadTile(0)], b]).toEqual(fresh(descB));
+    expect(fresh(descB)).not.toEqual(fresh(descA));
   });
 });
