@@ -41,9 +41,10 @@ export interface TileMachineOptions {
    */
   readonly overflow?: 'wrap' | 'fault';
   /**
-   * 'wasm' (default): MATMUL runs the WebAssembly SIMD128 kernel of wasm/matmul.wat. 'ts': the plain
-   * TypeScript reference. Both give identical memories and counters (tests check it); with overflow 'fault'
-   * MATMUL always runs the TypeScript path, which checks every update.
+   * 'wasm' (default): MATMUL runs the WebAssembly SIMD128 kernel of wasm/matmul.wat and STORE its
+   * requantization. 'ts': the plain TypeScript reference (ir/arith requantize). Both give identical memories
+   * and counters (tests check it); with overflow 'fault' the machine runs the TypeScript path throughout, which
+   * checks every accumulator update.
    */
   readonly kernels?: TileKernels;
 }
@@ -427,14 +428,20 @@ export class TileMachine {
     }
     if (qmin > qmax) this.fault(`clamp qmin ${qmin} > qmax ${qmax}`);
     this.checkDram('STORE requant table', table, REQUANT_ENTRY_BYTES, perRow ? rows : 1, REQUANT_ENTRY_BYTES, 4);
-    const out = this.dramI8;
+    const out = this.dramI8, wasm = this.wasm;
     for (let r = 0; r < rows; r++) {
       const e = table + (perRow ? r * REQUANT_ENTRY_BYTES : 0);
       const multiplier = view.getInt32(e, true), shift = view.getInt32(e + 4, true), zeroPoint = view.getInt32(e + 8, true);
       if (multiplier < 0) this.fault(`requant entry at ${hex(e)} has a negative multiplier ${multiplier}`);
       if (shift < -31 || shift > 30) this.fault(`requant entry at ${hex(e)} has shift ${shift}, outside -31..30`);
       const s = base + r * t, d = addr + r * stride;
-      for (let c = 0; c < cols; c++) out[d + c] = requantizeCode(acc[s + c]!, multiplier, shift, zeroPoint, qmin, qmax);
+      if (wasm !== undefined) {
+        wasm.requantizeRow(s, cols, multiplier, shift, zeroPoint, qmin, qmax);
+        const row = wasm.rowOut;
+        for (let c = 0; c < cols; c++) out[d + c] = row[c]!;
+      } else {
+        for (let c = 0; c < cols; c++) out[d + c] = requantizeCode(acc[s + c]!, multiplier, shift, zeroPoint, qmin, qmax);
+      }
     }
   }
 

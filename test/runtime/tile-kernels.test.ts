@@ -5,7 +5,7 @@ import type { Target } from '../../backend/target.js';
 import { INT32_MAX } from '../../ir/arith.js';
 import { TileMachine, type TileKernels } from '../../runtime/tile/machine.js';
 
-// The WebAssembly MATMUL against the TypeScript reference: seeded random tile programs (every t shape class:
+// The WebAssembly MATMUL and STORE requantization against the TypeScript reference: seeded random tile programs (every t shape class:
 // below, at and above the kernel's 16-column blocks, odd k, partial m/n/k, accumulate or not, garbage left
 // in the scratchpad beyond each tile's extent) must leave identical DRAM and identical counters.
 
@@ -16,7 +16,7 @@ const target = (tile: number): Target => ({
 
 interface Case { readonly tile: number; readonly seed: number; readonly ops: number }
 
-/** A program of random LOADs (full tiles of random int8 DRAM), MATMULs and raw STOREs of every accumulator. */
+/** A program of random LOADs (full tiles of random int8 DRAM), MATMULs, and raw and requantizing STOREs of every accumulator. */
 function randomProgram({ tile: t, seed, ops }: Case): TileProgram {
   let s = seed >>> 0;
   const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
@@ -34,9 +34,22 @@ function randomProgram({ tile: t, seed, ops }: Case): TileProgram {
     else c.matmul(below(3), below(6), below(6), 1 + below(t), 1 + below(t), 1 + below(t), below(2) === 1);
   }
   for (let slot = 0; slot < 3; slot++) c.store(slot, out + slot * 4 * t * t, 4 * t, t, t, 'raw32', 0, false, 0, 0);
+  // Requantizing STOREs of every accumulator: random per-row tables (any multiplier >= 0, every shift, wide
+  // zero points) and clamp bounds.
+  const table = out + 3 * 4 * t * t, entries = new Int32Array(3 * t);
+  for (let r = 0; r < t; r++) {
+    entries[3 * r] = below(2) === 0 ? next() >>> 1 : 0x40000000 + (next() >>> 2);
+    entries[3 * r + 1] = below(62) - 31;
+    entries[3 * r + 2] = below(4) === 0 ? (next() | 0) : below(256) - 128;
+  }
+  const q8 = table + entries.byteLength;
+  for (let slot = 0; slot < 3; slot++) {
+    const a = below(256) - 128, b = below(256) - 128;
+    c.store(slot, q8 + slot * t * t, t, t, t, 'requant', table, below(2) === 1, Math.min(a, b), Math.max(a, b));
+  }
   return {
-    target: target(t), dramBytes: out + 3 * 4 * t * t, tensors: [], hostData: new Uint8Array(0), code: c.bytes(),
-    constants: [{ name: 'data', kind: 'bytes', addr: 0, data }],
+    target: target(t), dramBytes: q8 + 3 * t * t, tensors: [], hostData: new Uint8Array(0), code: c.bytes(),
+    constants: [{ name: 'data', kind: 'bytes', addr: 0, data }, { name: 'table', kind: 'requant', addr: table, data: new Uint8Array(entries.buffer) }],
   };
 }
 

@@ -13,6 +13,19 @@ function kernelModule(): WebAssembly.Module {
 }
 
 type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number) => void;
+type RequantizeExport = (x: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => number;
+type RequantizeRowExport = (acc: number, out: number, n: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => void;
+
+let probe: WasmTileMemory | undefined;
+
+/**
+ * The kernel's requantization of one value (what STORE applies), for tests that hold it equal to ir/arith
+ * requantize. multiplier >= 0 and shift in -31..30, as STORE checks.
+ */
+export function wasmRequantize(x: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): number {
+  probe ??= new WasmTileMemory(1, 1, 1);
+  return probe.requantizeOne(x, multiplier, shift, zeroPoint, qmin, qmax);
+}
 
 const PAGE = 65536;
 /** Bytes the kernel may read past a tile row (one v128 load), rounded up. */
@@ -23,7 +36,12 @@ const align = (v: number, to: number): number => Math.ceil(v / to) * to;
 export class WasmTileMemory {
   readonly spad: Int8Array;
   readonly acc: Int32Array;
+  /** The last requantizeRow's int8 results. */
+  readonly rowOut: Int8Array;
   private readonly matmulFn: MatmulExport;
+  private readonly requantizeFn: RequantizeExport;
+  private readonly requantizeRowFn: RequantizeRowExport;
+  private readonly rowOutOffset: number;
   private readonly accOffset: number;
   private readonly pack: number;
   private readonly tmp: number;
@@ -37,9 +55,14 @@ export class WasmTileMemory {
     const pack = align(accOffset + 4 * accWords + OVERREAD, 16);
     const packBytes = Math.ceil(t / 2) * 64 * Math.ceil(t / 16);
     const tmp = pack + packBytes;
-    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((tmp + 64) / PAGE)) });
+    const rowOut = tmp + 64;
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((rowOut + align(t, 16)) / PAGE)) });
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
     this.matmulFn = instance.exports.matmul as MatmulExport;
+    this.requantizeFn = instance.exports.requantize as RequantizeExport;
+    this.requantizeRowFn = instance.exports.requantizeRow as RequantizeRowExport;
+    this.rowOut = new Int8Array(memory.buffer, rowOut, t);
+    this.rowOutOffset = rowOut;
     // The memory never grows, so these views stay valid.
     this.spad = new Int8Array(memory.buffer, 0, spadBytes);
     this.acc = new Int32Array(memory.buffer, accOffset, accWords);
@@ -52,5 +75,17 @@ export class WasmTileMemory {
   matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
     const tt = this.tt;
     this.matmulFn(this.accOffset + 4 * accSlot * tt, aSlot * tt, bSlot * tt, this.t, m, n, k, accumulate ? 1 : 0, this.pack, this.tmp);
+  }
+
+  /**
+   * rowOut[c] = requantize(acc[at + c]) for c < n (the arithmetic of ir/arith requantize; multiplier >= 0 and
+   * shift in -31..30 are the caller's to check).
+   */
+  requantizeRow(at: number, n: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): void {
+    this.requantizeRowFn(this.accOffset + 4 * at, this.rowOutOffset, n, multiplier, shift, zeroPoint, qmin, qmax);
+  }
+
+  requantizeOne(x: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): number {
+    return this.requantizeFn(x, multiplier, shift, zeroPoint, qmin, qmax);
   }
 }

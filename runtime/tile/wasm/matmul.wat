@@ -105,4 +105,61 @@
         (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
         (br_if $colBlocks (i32.lt_u (local.get $jb) (local.get $blocks))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $rows (i32.lt_u (local.get $i) (local.get $m))))))
+      (br_if $rows (i32.lt_u (local.get $i) (local.get $m)))))
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; Requantization (docs/arithmetic.md), the integer rule of ir/arith/fixedpoint.ts on 64-bit integers:
+  ;;   requantize(x) = clamp(multiplyByQuantizedMultiplier(x, m, shift) + zeroPoint, qmin, qmax)
+  ;; test/runtime/tile-requant.test.ts holds it equal to ir/arith requantize. x, m, zeroPoint are int32,
+  ;; m >= 0, shift in -31..30 (the machine checks both before calling).
+
+  ;; gemmlowp SaturatingRoundingDoublingHighMul: trunc((a·b + nudge) / 2^31), nudge = 2^30 when a·b >= 0,
+  ;; else 1 - 2^30; a = b = INT32_MIN saturates to INT32_MAX.
+  (func $highMul (param $a i32) (param $b i32) (result i32)
+    (local $ab i64)
+    (if (i32.and (i32.eq (local.get $a) (i32.const 0x80000000)) (i32.eq (local.get $b) (i32.const 0x80000000)))
+      (then (return (i32.const 0x7fffffff))))
+    (local.set $ab (i64.mul (i64.extend_i32_s (local.get $a)) (i64.extend_i32_s (local.get $b))))
+    (i32.wrap_i64
+      (i64.div_s
+        (i64.add (local.get $ab) (select (i64.const 0x40000000) (i64.const -1073741823) (i64.ge_s (local.get $ab) (i64.const 0))))
+        (i64.const 0x80000000))))
+
+  (func $requantize (export "requantize")
+    (param $x i32) (param $m i32) (param $shift i32) (param $zp i32) (param $qmin i32) (param $qmax i32) (result i32)
+    (local $v i64) (local $h i32) (local $e i32) (local $mask i32) (local $r i32)
+    (if (i32.gt_s (local.get $shift) (i32.const 0))
+      (then
+        ;; x·2^shift saturated to int32, then the high multiply (no rounding shift).
+        (local.set $v (i64.shl (i64.extend_i32_s (local.get $x)) (i64.extend_i32_u (local.get $shift))))
+        (if (i64.gt_s (local.get $v) (i64.const 0x7fffffff)) (then (local.set $v (i64.const 0x7fffffff))))
+        (if (i64.lt_s (local.get $v) (i64.const -2147483648)) (then (local.set $v (i64.const -2147483648))))
+        (local.set $r (call $highMul (i32.wrap_i64 (local.get $v)) (local.get $m))))
+      (else
+        ;; The high multiply, then RoundingDivideByPOT by e = -shift: nearest, ties away from zero.
+        (local.set $h (call $highMul (local.get $x) (local.get $m)))
+        (local.set $e (i32.sub (i32.const 0) (local.get $shift)))
+        (local.set $mask (select (i32.const 0) (i32.shr_u (i32.const -1) (i32.sub (i32.const 32) (local.get $e))) (i32.eqz (local.get $e))))
+        (local.set $r
+          (i32.add
+            (i32.shr_s (local.get $h) (local.get $e))
+            (i32.gt_s
+              (i32.and (local.get $h) (local.get $mask))
+              (i32.add (i32.shr_u (local.get $mask) (i32.const 1)) (i32.lt_s (local.get $h) (i32.const 0))))))))
+    (local.set $v (i64.add (i64.extend_i32_s (local.get $r)) (i64.extend_i32_s (local.get $zp))))
+    (if (i64.lt_s (local.get $v) (i64.extend_i32_s (local.get $qmin))) (then (return (local.get $qmin))))
+    (if (i64.gt_s (local.get $v) (i64.extend_i32_s (local.get $qmax))) (then (return (local.get $qmax))))
+    (i32.wrap_i64 (local.get $v)))
+
+  ;; One STORE row: out[c] = requantize(acc[c]) for c < n, as int8 bytes.
+  (func (export "requantizeRow")
+    (param $acc i32) (param $out i32) (param $n i32)
+    (param $m i32) (param $shift i32) (param $zp i32) (param $qmin i32) (param $qmax i32)
+    (local $c i32)
+    (loop $cols
+      (i32.store8
+        (i32.add (local.get $out) (local.get $c))
+        (call $requantize (i32.load (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 2))))
+          (local.get $m) (local.get $shift) (local.get $zp) (local.get $qmin) (local.get $qmax)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $cols (i32.lt_u (local.get $c) (local.get $n)))))
+)
