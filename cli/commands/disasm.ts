@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { instructionCount } from '../../backend/program.js';
+import { instructionCount, type TileProgram } from '../../backend/program.js';
 import { disassemble, disassembleChunks } from '../../backend/tasm.js';
+import { fail } from '../../ir/errors.js';
 import { writeOutChunks } from '../io.js';
 import { readProgram, writeFilesAtomically } from '../program-file.js';
 import { type CommandContext, printJson, wantsJson } from './context.js';
@@ -27,8 +28,19 @@ Examples:
     .action(async (file: string, opts: { output?: string }, cmd: Command) => {
       const p = readProgram(file);
       if (opts.output !== undefined) writeFilesAtomically([{ path: opts.output, bytes: { chunks: () => disassembleChunks(p) } }]);
-      if (wantsJson(cmd)) printJson(ctx, { program: file, instructions: instructionCount(p), ...(opts.output !== undefined ? { file: opts.output } : { tasm: disassemble(p) }) });
+      if (wantsJson(cmd)) printJson(ctx, { program: file, instructions: instructionCount(p), ...(opts.output !== undefined ? { file: opts.output } : { tasm: wholeText(p, file) }) });
       else if (opts.output !== undefined) ctx.io.out(`wrote ${opts.output} (${instructionCount(p)} instructions)\n`);
       else await writeOutChunks(ctx.io, disassembleChunks(p));
     });
+}
+
+/** The .tasm as one string, for --json; a program whose text exceeds a JS string is told to use -o. */
+function wholeText(p: TileProgram, file: string): string {
+  try {
+    return disassemble(p);
+  } catch (e) {
+    // Buffer's toString throws ERR_STRING_TOO_LONG; string building throws RangeError (Invalid string length).
+    if (e instanceof RangeError || (e instanceof Error && (e as { code?: unknown }).code === 'ERR_STRING_TOO_LONG')) fail(`'${file}': its .tasm is too large for one string inside --json; write it with -o FILE.tasm`);
+    throw e;
+  }
 }
