@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../ir/errors.js';
+import { type Graph, valueType } from '../ir/graph.js';
 import type { CalibrationStats } from '../ir/quant/index.js';
 import { type CalibrationTable, calibrationTableJson, parseCalibrationTable } from '../ir/quant/table.js';
 import type { CompileSettings } from './compile-options.js';
@@ -27,10 +28,22 @@ export function checkCalibTable(table: CalibrationTable, file: string, s: Pick<C
   }
 }
 
-/** Writes the table of `stats` (collected on data `spec`) to `file`, atomically. */
-export function saveCalibTable(file: string, stats: CalibrationStats, spec: string): void {
+/** The shapes of a graph's inputs, as a table records them. */
+export const inputShapes = (g: Graph): Map<string, readonly number[]> => new Map(g.inputs.map((name) => [name, valueType(g, name).shape]));
+
+/** Fails when `g`, the graph to quantize, has other inputs or input shapes than the graph the table was made from. */
+export function checkCalibTableGraph(table: CalibrationTable, file: string, g: Graph): void {
+  const shown = (shapes: ReadonlyMap<string, readonly number[]>): string => [...shapes].map(([n, s]) => `'${n}' [${s.join(',')}]`).join(', ') || 'none';
+  const mine = inputShapes(g);
+  const same = mine.size === table.inputs.size
+    && [...mine].every(([n, s]) => { const t = table.inputs.get(n); return t !== undefined && t.length === s.length && t.every((d, i) => d === s[i]); });
+  if (!same) fail(`${who(file)} was made for a graph with inputs ${shown(table.inputs)}, but graph '${g.name}' has inputs ${shown(mine)} (another model, or another --input-shape)`);
+}
+
+/** Writes the table of `stats` (collected on data `spec` by graph `g`) to `file`, atomically. */
+export function saveCalibTable(file: string, stats: CalibrationStats, spec: string, g: Graph): void {
   if (existsSync(file) && statSync(file).isDirectory()) fail(`--save-calib-table '${file}' is a directory, expected a file name`);
   const dir = path.dirname(file);
   if (!existsSync(dir)) fail(`--save-calib-table '${file}': directory '${dir}' does not exist`);
-  writeFilesAtomically([{ path: file, bytes: calibrationTableJson(stats, spec) }]);
+  writeFilesAtomically([{ path: file, bytes: calibrationTableJson(stats, spec, inputShapes(g)) }]);
 }

@@ -5,7 +5,7 @@ import { runPasses } from '../passes/manager.js';
 import { QUANT_PIPELINE } from '../passes/pipeline.js';
 import { DEFAULT_CALIB_BATCH_SIZE, calibrate } from '../runtime/calibrate.js';
 import { evaluateFloat } from '../runtime/float/index.js';
-import { checkCalibTable, readCalibTable, saveCalibTable } from './calib-table.js';
+import { checkCalibTable, checkCalibTableGraph, readCalibTable, saveCalibTable } from './calib-table.js';
 import type { CompileSettings } from './compile-options.js';
 import type { CalibrationReport } from './compile-report.js';
 import type { SampleSource } from './samples.js';
@@ -61,8 +61,9 @@ const isTable = (c: SampleSource | LoadedCalibTable): c is LoadedCalibTable => '
  * calibration the statistics came from (for a table: the one that saved it).
  */
 export function quantizeModel(float: Graph, calib: SampleSource | LoadedCalibTable, s: CompileSettings, passOpts: PassPrintOptions, onProgress?: (done: number, total: number) => void): { graph: Graph; calibration: CalibrationReport } {
+  if (isTable(calib)) checkCalibTableGraph(calib, calib.file, float);
   const stats = isTable(calib) ? { ...calib.stats, origin: `calibration table '${calib.file}'` } : calibrateSamples(float, calib, s, onProgress);
-  if (s.saveCalibTable !== undefined) saveCalibTable(s.saveCalibTable, stats, calib.spec);
+  if (s.saveCalibTable !== undefined) saveCalibTable(s.saveCalibTable, stats, calib.spec, float);
   return {
     graph: realize(float, stats, s, passOpts),
     calibration: { spec: calib.spec, method: stats.method, samples: stats.samples, batch: stats.batchSize, batches: stats.batches },

@@ -11,9 +11,13 @@ import { CALIB_METHODS, type CalibMethod, type CalibrationStats, type TensorStat
 export const CALIB_TABLE_FORMAT = 'tilec-calibration-table';
 export const CALIB_TABLE_VERSION = 1;
 
-/** A parsed table: the statistics and the calibration data spec they came from (e.g. `random:8:0`). */
+/**
+ * A parsed table: the statistics, the calibration data spec they came from (e.g. `random:8:0`) and the shapes
+ * of the calibrated graph's inputs (statistics of a graph fed other shapes, e.g. another --input-shape, differ).
+ */
 export interface CalibrationTable {
   readonly spec: string;
+  readonly inputs: ReadonlyMap<string, readonly number[]>;
   readonly stats: CalibrationStats;
 }
 
@@ -30,13 +34,18 @@ function tensorJson(s: TensorStats): string {
   return `{"count":${num(s.count)},"min":${num(s.min)},"max":${num(s.max)},"firstBatchAbsMax":${num(s.firstBatchAbsMax)}${h}}`;
 }
 
-/** The table text of `stats` (one tensor per line, in the statistics' order), collected on data `spec`. */
-export function calibrationTableJson(stats: CalibrationStats, spec: string): string {
+/**
+ * The table text of `stats` (one tensor per line, in the statistics' order), collected on data `spec` by a graph
+ * whose inputs have the shapes `inputs`.
+ */
+export function calibrationTableJson(stats: CalibrationStats, spec: string, inputs: ReadonlyMap<string, readonly number[]>): string {
+  const shapes = [...inputs].map(([name, shape]) => `${JSON.stringify(name)}:[${shape.join(',')}]`).join(',');
   const head = [
     `  "format": ${JSON.stringify(CALIB_TABLE_FORMAT)},`,
     `  "version": ${CALIB_TABLE_VERSION},`,
     `  "method": ${JSON.stringify(stats.method)},`,
     `  "calibration": {"spec":${JSON.stringify(spec)},"samples":${stats.samples},"batchSize":${stats.batchSize},"batches":${stats.batches}},`,
+    `  "inputs": {${shapes}},`,
   ];
   const rows = [...stats.tensors].map(([name, s]) => `    ${JSON.stringify(name)}: ${tensorJson(s)}`);
   return `{\n${head.join('\n')}\n  "tensors": {\n${rows.join(',\n')}\n  }\n}\n`;
@@ -72,11 +81,17 @@ export function parseCalibrationTable(text: string, who: string): CalibrationTab
     return v;
   };
   const samples = count('samples', 1), batchSize = count('batchSize', 1), batches = count('batches', 1);
+  if (!isObject(root.inputs)) fail(`${who}: field "inputs" must be an object from graph input name to shape`);
+  const inputs = new Map<string, number[]>();
+  for (const [name, shape] of Object.entries(root.inputs)) {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) fail(`${who}: "inputs" shape of '${name}' must be an array of integers >= 0`);
+    inputs.set(name, shape as number[]);
+  }
   if (!isObject(root.tensors)) fail(`${who}: field "tensors" must be an object from tensor name to statistics`);
   const histogram = needsHistogram(method as CalibMethod);
   const tensors = new Map<string, TensorStats>();
   for (const [name, v] of Object.entries(root.tensors)) tensors.set(name, parseTensor(v, histogram, `${who}, tensor '${name}'`));
-  return { spec: c.spec, stats: { method: method as CalibMethod, batchSize, samples, batches, tensors } };
+  return { spec: c.spec, inputs, stats: { method: method as CalibMethod, batchSize, samples, batches, tensors } };
 }
 
 function parseTensor(v: unknown, histogram: boolean, who: string): TensorStats {

@@ -45,6 +45,7 @@ describe('calibration tables', () => {
     expect(doc.version).toBe(1);
     expect(doc.method).toBe('seed');
     expect(doc.calibration).toMatchObject({ spec: 'random:8:0', samples: 8 });
+    expect((doc as unknown as { inputs: unknown }).inputs).toEqual({ x: [1, 2, 6, 6] });
     // The graph input and the conv output are float tensors of the calibrated graph.
     expect(doc.tensors.x!.count).toBe(8 * 72);
     expect(doc.tensors.x!.min).toBeGreaterThanOrEqual(0);
@@ -107,6 +108,11 @@ describe('calibration tables', () => {
     it('a histogram method needs the histograms', async () => {
       const t = JSON.parse(readFileSync(path.join(tmp, 'seed.json'), 'utf8')) as Record<string, unknown>;
       await expectError(['--calib-table', write('nohist.json', JSON.stringify({ ...t, method: 'entropy' })), '--calib-method', 'entropy'], /field "histogram" \{halfRange, counts\} is missing/);
+    });
+    it('a table made for other graph inputs (another model or --input-shape) names both', async () => {
+      const t = seedTable();
+      await expectError(['--calib-table', write('shape.json', JSON.stringify({ ...t, inputs: { x: [2, 2, 6, 6] } }))],
+        /was made for a graph with inputs 'x' \[2,2,6,6\], but graph '.*' has inputs 'x' \[1,2,6,6\]/);
     });
     it('--calib together with --calib-table', async () => {
       await expectError(['--calib-table', path.join(tmp, 'seed.json'), '--calib', 'random:2'], /--calib cannot be combined with --calib-table/);

@@ -16,8 +16,9 @@ const stats = (method: CalibrationStats['method'], withHistogram: boolean): Cali
 describe('calibration table text', () => {
   it('round-trips every number exactly, -0 included, and keeps the tensor order', () => {
     const s = stats('entropy', true);
-    const t = parseCalibrationTable(calibrationTableJson(s, 'npy:data'), 'table');
+    const t = parseCalibrationTable(calibrationTableJson(s, 'npy:data', new Map([['in.0', [1, 3, 2, 2]]])), 'table');
     expect(t.spec).toBe('npy:data');
+    expect([...t.inputs]).toEqual([['in.0', [1, 3, 2, 2]]]);
     expect(t.stats.method).toBe('entropy');
     expect([t.stats.batchSize, t.stats.samples, t.stats.batches]).toEqual([32, 3, 1]);
     expect([...t.stats.tensors.keys()]).toEqual(['in.0', 'relu "out"']);
@@ -31,12 +32,12 @@ describe('calibration table text', () => {
   });
 
   it('leaves out histograms the method does not use', () => {
-    const t = parseCalibrationTable(calibrationTableJson(stats('minmax', false), 'random:8:0'), 'table');
+    const t = parseCalibrationTable(calibrationTableJson(stats('minmax', false), 'random:8:0', new Map()), 'table');
     expect(t.stats.tensors.get('in.0')!.histogram).toBeUndefined();
   });
 
   it('rejects malformed fields with the field and the tensor named', () => {
-    const good = JSON.parse(calibrationTableJson(stats('percentile', true), 'x')) as { tensors: Record<string, { histogram: { counts: unknown[] }; count: unknown }> };
+    const good = JSON.parse(calibrationTableJson(stats('percentile', true), 'x', new Map())) as { tensors: Record<string, { histogram: { counts: unknown[] }; count: unknown }> };
     const bad = (mutate: (d: typeof good) => void): string => { const d = structuredClone(good); mutate(d); return JSON.stringify(d); };
     expect(() => parseCalibrationTable(bad((d) => { d.tensors['in.0']!.histogram.counts[1] = -1; }), 'T')).toThrow(/T, tensor 'in\.0': "histogram.counts"\[1\] must be an integer >= 0, got -1/);
     expect(() => parseCalibrationTable(bad((d) => { d.tensors['in.0']!.histogram.counts = [1, 2, 3]; }), 'T')).toThrow(/multiple of 4/);
