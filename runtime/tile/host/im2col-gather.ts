@@ -34,14 +34,37 @@ export function im2colGather(o: HostOperands, node: Node): Im2ColGather | undefi
   const xs = x.addr, ys = y.addr, pad = attrs.padValue & 0xff;
   // Overlapping x and y would make an element-by-element gather read what it already wrote.
   if (xs < ys + yBytes && ys < xs + xBytes) return undefined;
+  const segments = runsOf(table);
   return {
     run(dram) {
       if (xs + xBytes > dram.length || ys + yBytes > dram.length) return false;
-      for (let i = 0; i < yBytes; i++) {
-        const at = table[i]!;
-        dram[ys + i] = at < 0 ? pad : dram[xs + at]!;
+      for (let k = 0; k < segments.length; k += 3) {
+        const to = ys + segments[k]!, from = segments[k + 1]!, length = segments[k + 2]!;
+        if (from < 0) dram.fill(pad, to, to + length);
+        else if (length >= LONG_RUN) dram.copyWithin(to, xs + from, xs + from + length);
+        else for (let j = 0; j < length; j++) dram[to + j] = dram[xs + from + j]!;
       }
       return true;
     },
   };
+}
+
+/** Runs at least this long are copied with copyWithin; shorter ones element by element. */
+const LONG_RUN = 24;
+
+/**
+ * The table as runs (output offset, x offset or -1 for padding, length): consecutive outputs reading
+ * consecutive x elements, or all padding. Applying the runs in order writes exactly what the table says.
+ */
+function runsOf(table: Int32Array): Int32Array {
+  const runs: number[] = [];
+  for (let i = 0; i < table.length;) {
+    const first = table[i]!;
+    let n = 1;
+    if (first < 0) while (i + n < table.length && table[i + n]! < 0) n++;
+    else while (i + n < table.length && table[i + n] === first + n) n++;
+    runs.push(i, first < 0 ? -1 : first, n);
+    i += n;
+  }
+  return Int32Array.from(runs);
 }
