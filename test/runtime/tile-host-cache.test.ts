@@ -7,6 +7,7 @@ import { presetTarget } from '../../backend/target.js';
 import type { Node } from '../../ir/ops.js';
 import { tensor } from '../../ir/tensor.js';
 import { Im2Col } from '../../runtime/int/Im2Col.js';
+import { MaxPool } from '../../runtime/float/MaxPool.js';
 import { hostOps } from '../../runtime/tile/host/index.js';
 import { type HostOp, TileMachine } from '../../runtime/tile/machine.js';
 
@@ -94,5 +95,42 @@ describe('tile machine caches', () => {
     const b = m.run();
     expect([[...m.scratchpadTile(0)], b]).toEqual(fresh(descB));
     expect(fresh(descB)).not.toEqual(fresh(descA));
+  });
+
+  it('the MaxPool gather writes exactly what the reference MaxPool kernel computes (1-D to 3-D, pads, dilations, ceil_mode)', () => {
+    fc.assert(fc.property(
+      fc.record({
+        rank: fc.integer({ min: 1, max: 3 }), n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }),
+        size: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 3, maxLength: 3 }), kernel: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }),
+        stride: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }), dilation: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 3, maxLength: 3 }),
+        pads: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 6, maxLength: 6 }), ceil: fc.integer({ min: 0, max: 1 }), seed: fc.integer(),
+      }),
+      (g) => {
+        const r = g.rank;
+        const attrs = {
+          kernel_shape: g.kernel.slice(0, r), strides: g.stride.slice(0, r), dilations: g.dilation.slice(0, r),
+          pads: [...g.pads.slice(0, r), ...g.pads.slice(3, 3 + r)], auto_pad: 'NOTSET', ceil_mode: g.ceil, count_include_pad: 0, storage_order: 0,
+        };
+        const xShape = [g.n, g.c, ...g.size.slice(0, r)];
+        const count = xShape.reduce((a, b) => a * b, 1);
+        let s = g.seed >>> 0;
+        const x = tensor('int8', xShape, Array.from({ length: count }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s >>> 24) - 128; }));
+        const node = { op: 'MaxPool', name: 'mp', inputs: ['x'], outputs: ['y'], attrs } as unknown as Node;
+        let ref;
+        try { ref = MaxPool(node as never, [x])[0]!; } catch { fc.pre(false); return; }
+        const yAddr = 4096;
+        const block = encodeHostOperands({ node: 'mp', inputs: [{ addr: 0, dtype: 'int8', shape: xShape }], outputs: [{ addr: yAddr, dtype: 'int8', shape: [...ref.shape] }], attrs });
+        const code = new CodeBuilder();
+        code.host(HOST_FN.MaxPool, 0, block.length);
+        const p: TileProgram = { target, dramBytes: yAddr + ref.data.length, tensors: [], hostData: block, code: code.bytes(), constants: [] };
+        const m = new TileMachine(p, { hostOps: hostOps(target) });
+        for (let run = 0; run < 2; run++) {
+          m.reset();
+          m.dram.set(tensorBytes(x), 0);
+          m.run();
+          expect(Array.from(new Int8Array(m.dram.buffer, yAddr, ref.data.length))).toEqual(Array.from(ref.data));
+        }
+      },
+    ), { seed: 0x9001, numRuns: 150 });
   });
 });

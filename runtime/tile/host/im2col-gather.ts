@@ -8,13 +8,14 @@ import { numel } from '../../../ir/tensor.js';
 // and padding is -1: entry i is the x element that output element i copies, or -1 for padValue. So the
 // gather is the reference kernel's result by construction; only the per-element index arithmetic is done once.
 
-export interface Im2ColGather {
+/** A host op run as a precomputed gather between DRAM regions (Im2Col here, MaxPool in maxpool-gather.ts). */
+export interface HostGather {
   /** Gathers from DRAM to DRAM; false when this block needs the generic path (which then reports any error). */
   run(dram: Uint8Array): boolean;
 }
 
 /** A gather for a well-formed int8 Im2Col block, or undefined (the generic path handles and reports the rest). */
-export function im2colGather(o: HostOperands, node: Node): Im2ColGather | undefined {
+export function im2colGather(o: HostOperands, node: Node): HostGather | undefined {
   const x = o.inputs[0], y = o.outputs[0];
   if (o.inputs.length !== 1 || o.outputs.length !== 1 || !x || !y || x.dtype !== 'int8' || y.dtype !== 'int8') return undefined;
   const attrs = (node as unknown as { attrs: Im2ColAttrs }).attrs;

@@ -4,7 +4,8 @@ import { HOST_FN, decodeHostOperands, hostOpCycles, type HostOperands, type Host
 import { evaluateFloat } from '../../float/index.js';
 import type { HostOp, HostOpContext } from '../machine.js';
 import { readTensorAt, writeTensorAt } from './dram.js';
-import { im2colGather, type Im2ColGather } from './im2col-gather.js';
+import { im2colGather, type HostGather } from './im2col-gather.js';
+import { maxPoolGather } from './maxpool-gather.js';
 
 // A host operation that runs one IR op with the reference kernels — the very functions
 // runGraph(graph, feeds, evaluateFloat) calls for the integer reference — on operands read from DRAM.
@@ -12,14 +13,14 @@ import { im2colGather, type Im2ColGather } from './im2col-gather.js';
 // and only the operand plumbing and the cycle charge (backend/host-ops.ts) live here.
 //
 // An operand block is program data (never DRAM), so what it decodes to — the node, the cycle charge, and
-// for Im2Col the gather table — is computed on its first call and reused on every later call and run.
+// for Im2Col and MaxPool on int8 a gather table — is computed on its first call and reused on every later call and run.
 
 interface Decoded {
   readonly operands: Uint8Array;
   readonly o: HostOperands;
   readonly node: Node;
   readonly cycles: number;
-  readonly gather: Im2ColGather | undefined;
+  readonly gather: HostGather | undefined;
 }
 
 export function kernelHostOp(op: HostOpName, target: Target): HostOp {
@@ -37,7 +38,7 @@ export function kernelHostOp(op: HostOpName, target: Target): HostOp {
     } as unknown as Node;
     const entry: Decoded = {
       operands, o, node, cycles: hostOpCycles(op, o.inputs, o.outputs, o.attrs, target),
-      gather: op === 'Im2Col' ? im2colGather(o, node) : undefined,
+      gather: op === 'Im2Col' ? im2colGather(o, node) : op === 'MaxPool' ? maxPoolGather(o, node) : undefined,
     };
     decoded.set(operands.byteOffset, entry);
     return entry;
