@@ -41,8 +41,8 @@ export interface TileMachineOptions {
    */
   readonly overflow?: 'wrap' | 'fault';
   /**
-   * 'wasm' (default): MATMUL runs the WebAssembly SIMD128 kernel of wasm/matmul.wat and STORE its
-   * requantization. 'ts': the plain TypeScript reference (ir/arith requantize). Both give identical memories
+   * 'wasm' (default): DRAM, scratchpad and accumulator live in one WebAssembly memory; MATMUL runs the
+   * SIMD128 kernel of wasm/matmul.wat, and LOAD and STORE's requantization run there too. 'ts': the plain TypeScript reference (ir/arith requantize). Both give identical memories
    * and counters (tests check it); with overflow 'fault' the machine runs the TypeScript path throughout, which
    * checks every accumulator update.
    */
@@ -117,14 +117,15 @@ export class TileMachine {
     if (bytes > MAX_SIMULATED_BYTES) fail(`tile program needs ${bytes} bytes of scratchpad and accumulator, more than the simulator allows (${MAX_SIMULATED_BYTES})`);
     const spadBytes = Math.min(this.spadCapacity, used.spad) * tt, accWords = Math.min(this.accCapacity, used.acc) * tt;
     this.faultOnOverflow = options.overflow === 'fault';
-    this.wasm = (options.kernels ?? 'wasm') === 'wasm' && !this.faultOnOverflow ? new WasmTileMemory(this.t, spadBytes, accWords) : undefined;
+    const wantWasm = (options.kernels ?? 'wasm') === 'wasm' && !this.faultOnOverflow;
+    this.wasm = wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords) : undefined;
     this.spad = this.wasm?.spad ?? new Int8Array(spadBytes);
     this.acc = this.wasm?.acc ?? new Int32Array(accWords);
     this.rowSum = new Int32Array(this.t);
-    const buffer = new ArrayBuffer(program.dramBytes);
-    this.dram = new Uint8Array(buffer);
-    this.dramI8 = new Int8Array(buffer);
-    this.view = new DataView(buffer);
+    // With the WebAssembly kernels DRAM is the first dramBytes of their memory (DRAM address = byte offset).
+    this.dram = this.wasm?.dram ?? new Uint8Array(program.dramBytes);
+    this.dramI8 = new Int8Array(this.dram.buffer, this.dram.byteOffset, this.dram.length);
+    this.view = new DataView(this.dram.buffer, this.dram.byteOffset, this.dram.length);
     this.hostOps = options.hostOps ?? new Map();
     this.tensorsByName = new Map(program.tensors.map((e) => [e.name, e]));
     this.reset();
@@ -295,6 +296,10 @@ export class TileMachine {
     this.checkExtent('cols', cols);
     const base = this.checkSpad(slot);
     this.checkDram('LOAD', addr, stride, rows, cols, 1);
+    if (this.wasm !== undefined) {
+      this.wasm.load(slot, addr, stride, rows, cols);
+      return;
+    }
     const t = this.t, spad = this.spad, src = this.dramI8;
     spad.fill(0, base, base + t * t); // zero-fill to the full tile
     for (let r = 0; r < rows; r++) {

@@ -5,7 +5,7 @@ import type { Target } from '../../backend/target.js';
 import { INT32_MAX } from '../../ir/arith.js';
 import { TileMachine, type TileKernels } from '../../runtime/tile/machine.js';
 
-// The WebAssembly MATMUL and STORE requantization against the TypeScript reference: seeded random tile programs (every t shape class:
+// The WebAssembly LOAD, MATMUL and STORE requantization against the TypeScript reference: seeded random tile programs (every t shape class:
 // below, at and above the kernel's 16-column blocks, odd k, partial m/n/k, accumulate or not, garbage left
 // in the scratchpad beyond each tile's extent) must leave identical DRAM and identical counters.
 
@@ -28,9 +28,13 @@ function randomProgram({ tile: t, seed, ops }: Case): TileProgram {
   const out = data.length;
   const c = new CodeBuilder();
   for (let slot = 0; slot < 6; slot++) c.load(slot, below(data.length - t * t + 1), t, t, t);
+  const strided = (rows: number, cols: number): [number, number] => { const stride = cols + below(3); return [below(data.length - (rows - 1) * stride - cols + 1), stride]; };
   for (let i = 0; i < ops; i++) {
     const kind = below(4);
-    if (kind === 0) c.load(below(6), below(data.length - t * t + 1), t, 1 + below(t), 1 + below(t));
+    if (kind === 0) {
+      const rows = 1 + below(t), cols = 1 + below(t), [addr, stride] = strided(rows, cols);
+      c.load(below(6), addr, stride, rows, cols);
+    }
     else c.matmul(below(3), below(6), below(6), 1 + below(t), 1 + below(t), 1 + below(t), below(2) === 1);
   }
   for (let slot = 0; slot < 3; slot++) c.store(slot, out + slot * 4 * t * t, 4 * t, t, t, 'raw32', 0, false, 0, 0);

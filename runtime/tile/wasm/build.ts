@@ -11,10 +11,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const WAT_FILE = path.join(here, 'matmul.wat');
 export const GENERATED_FILE = path.join(here, 'kernels-wasm.ts');
 
-/** The WebAssembly binary of the .wat source (SIMD128 enabled, nothing else). */
+/** The WebAssembly binary of the .wat source (SIMD128 and bulk memory enabled, nothing else). */
 export async function assembleKernels(): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await (await import('wabt')).default();
-  const module = wabt.parseWat('matmul.wat', readFileSync(WAT_FILE, 'utf8'), { simd: true });
+  const module = wabt.parseWat('matmul.wat', readFileSync(WAT_FILE, 'utf8'), { simd: true, bulk_memory: true });
   try {
     module.validate();
     return Uint8Array.from(module.toBinary({}).buffer);

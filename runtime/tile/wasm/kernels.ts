@@ -14,16 +14,20 @@ function kernelModule(): WebAssembly.Module {
 
 type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number) => void;
 type RequantizeExport = (x: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => number;
+type LoadExport = (spad: number, src: number, stride: number, rows: number, cols: number, t: number) => void;
 type RequantizeRowExport = (acc: number, out: number, n: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => void;
 
 let probe: WasmTileMemory | undefined;
+
+/** WebAssembly memory is 32-bit: at most 65536 pages of 64 KiB. */
+const MAX_PAGES = 65536;
 
 /**
  * The kernel's requantization of one value (what STORE applies), for tests that hold it equal to ir/arith
  * requantize. multiplier >= 0 and shift in -31..30, as STORE checks.
  */
 export function wasmRequantize(x: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): number {
-  probe ??= new WasmTileMemory(1, 1, 1);
+  probe ??= WasmTileMemory.create(1, 1, 1, 1)!;
   return probe.requantizeOne(x, multiplier, shift, zeroPoint, qmin, qmax);
 }
 
@@ -32,13 +36,33 @@ const PAGE = 65536;
 const OVERREAD = 64;
 const align = (v: number, to: number): number => Math.ceil(v / to) * to;
 
-/** Scratchpad and accumulator in WebAssembly memory, with the SIMD MATMUL over them. */
+/** The layout of one machine's WebAssembly memory (byte offsets). */
+interface Layout { readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly rowOut: number; readonly pages: number }
+
+function layout(t: number, dramBytes: number, spadBytes: number, accWords: number): Layout {
+  const spad = align(dramBytes + OVERREAD, 16);
+  const acc = align(spad + spadBytes + OVERREAD, 16);
+  // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group; then a STORE row.
+  const pack = align(acc + 4 * accWords + OVERREAD, 16);
+  const tmp = pack + Math.ceil(t / 2) * 64 * Math.ceil(t / 16);
+  const rowOut = tmp + 64;
+  return { spad, acc, pack, tmp, rowOut, pages: Math.max(1, Math.ceil((rowOut + align(t, 16)) / PAGE)) };
+}
+
+/**
+ * DRAM (at offset 0), scratchpad and accumulator in one WebAssembly memory, with the kernels over them:
+ * the SIMD MATMUL, LOAD, and STORE's requantization.
+ */
 export class WasmTileMemory {
+  /** DRAM: bytes 0..dramBytes-1 of the memory, so DRAM addresses are memory addresses. */
+  readonly dram: Uint8Array;
   readonly spad: Int8Array;
   readonly acc: Int32Array;
   /** The last requantizeRow's int8 results. */
   readonly rowOut: Int8Array;
   private readonly matmulFn: MatmulExport;
+  private readonly loadFn: LoadExport;
+  private readonly spadOffset: number;
   private readonly requantizeFn: RequantizeExport;
   private readonly requantizeRowFn: RequantizeRowExport;
   private readonly rowOutOffset: number;
@@ -47,34 +71,41 @@ export class WasmTileMemory {
   private readonly tmp: number;
   private readonly tt: number;
 
-  /** `spadBytes` int8 scratchpad, `accWords` int32 accumulator, tiles of t×t. */
-  constructor(readonly t: number, spadBytes: number, accWords: number) {
+  /** A memory for `dramBytes` of DRAM, `spadBytes` int8 scratchpad, `accWords` int32 accumulator; undefined when it exceeds 4 GiB. */
+  static create(t: number, dramBytes: number, spadBytes: number, accWords: number): WasmTileMemory | undefined {
+    const l = layout(t, dramBytes, spadBytes, accWords);
+    return l.pages <= MAX_PAGES ? new WasmTileMemory(t, l, dramBytes, spadBytes, accWords) : undefined;
+  }
+
+  private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number) {
     this.tt = t * t;
-    const accOffset = align(spadBytes + OVERREAD, 16);
-    // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group.
-    const pack = align(accOffset + 4 * accWords + OVERREAD, 16);
-    const packBytes = Math.ceil(t / 2) * 64 * Math.ceil(t / 16);
-    const tmp = pack + packBytes;
-    const rowOut = tmp + 64;
-    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((rowOut + align(t, 16)) / PAGE)) });
+    const memory = new WebAssembly.Memory({ initial: l.pages });
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
     this.matmulFn = instance.exports.matmul as MatmulExport;
+    this.loadFn = instance.exports.load as LoadExport;
     this.requantizeFn = instance.exports.requantize as RequantizeExport;
     this.requantizeRowFn = instance.exports.requantizeRow as RequantizeRowExport;
-    this.rowOut = new Int8Array(memory.buffer, rowOut, t);
-    this.rowOutOffset = rowOut;
     // The memory never grows, so these views stay valid.
-    this.spad = new Int8Array(memory.buffer, 0, spadBytes);
-    this.acc = new Int32Array(memory.buffer, accOffset, accWords);
-    this.accOffset = accOffset;
-    this.pack = pack;
-    this.tmp = tmp;
+    this.dram = new Uint8Array(memory.buffer, 0, dramBytes);
+    this.spad = new Int8Array(memory.buffer, l.spad, spadBytes);
+    this.acc = new Int32Array(memory.buffer, l.acc, accWords);
+    this.rowOut = new Int8Array(memory.buffer, l.rowOut, t);
+    this.spadOffset = l.spad;
+    this.accOffset = l.acc;
+    this.pack = l.pack;
+    this.tmp = l.tmp;
+    this.rowOutOffset = l.rowOut;
+  }
+
+  /** spad[slot] ← zeros, then rows×cols bytes from DRAM `addr`, rows `stride` apart (checked by the caller). */
+  load(slot: number, addr: number, stride: number, rows: number, cols: number): void {
+    this.loadFn(this.spadOffset + slot * this.tt, addr, stride, rows, cols, this.t);
   }
 
   /** acc[accSlot] (+)= spad[aSlot](m×k) · spad[bSlot](k×n), exactly as the TypeScript reference. Slots are checked by the caller. */
   matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
     const tt = this.tt;
-    this.matmulFn(this.accOffset + 4 * accSlot * tt, aSlot * tt, bSlot * tt, this.t, m, n, k, accumulate ? 1 : 0, this.pack, this.tmp);
+    this.matmulFn(this.accOffset + 4 * accSlot * tt, this.spadOffset + aSlot * tt, this.spadOffset + bSlot * tt, this.t, m, n, k, accumulate ? 1 : 0, this.pack, this.tmp);
   }
 
   /**

@@ -162,4 +162,18 @@
           (local.get $m) (local.get $shift) (local.get $zp) (local.get $qmin) (local.get $qmax)))
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br_if $cols (i32.lt_u (local.get $c) (local.get $n)))))
+
+  ;; LOAD: the scratchpad tile at $spad (t×t) ← zeros, then rows×cols bytes from DRAM at $src, rows $stride
+  ;; apart (the machine has checked every address; DRAM and scratchpad are disjoint parts of this memory).
+  (func (export "load")
+    (param $spad i32) (param $src i32) (param $stride i32) (param $rows i32) (param $cols i32) (param $t i32)
+    (local $r i32)
+    (memory.fill (local.get $spad) (i32.const 0) (i32.mul (local.get $t) (local.get $t)))
+    (loop $copyRows
+      (memory.copy
+        (i32.add (local.get $spad) (i32.mul (local.get $r) (local.get $t)))
+        (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $stride)))
+        (local.get $cols))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $copyRows (i32.lt_u (local.get $r) (local.get $rows)))))
 )
