@@ -178,6 +178,12 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
     if (clash) fail(`${clash} cannot be combined with --calib-table: the table replaces calibration`);
   }
   if (raw.saveCalibTable !== undefined && raw.saveCalibTable.trim() === '') fail('--save-calib-table must name a file, got an empty string');
+  if (raw.saveCalibTable !== undefined) {
+    // Checked now, not after a calibration that can take minutes.
+    const dir = path.dirname(raw.saveCalibTable);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`--save-calib-table '${raw.saveCalibTable}': directory '${dir}' does not exist`);
+    if (existsSync(raw.saveCalibTable) && statSync(raw.saveCalibTable).isDirectory()) fail(`--save-calib-table '${raw.saveCalibTable}' is a directory, expected a file name`);
+  }
   if (raw.output !== undefined && raw.output.trim() === '') fail('-o must name a directory, got an empty string');
   const targetSource = raw.target ?? 'default';
   const base = loadTarget(targetSource);

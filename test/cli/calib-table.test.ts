@@ -114,6 +114,12 @@ describe('calibration tables', () => {
       await expectError(['--calib-table', write('shape.json', JSON.stringify({ ...t, inputs: { x: [2, 2, 6, 6] } }))],
         /was made for a graph with inputs 'x' \[2,2,6,6\], but graph '.*' has inputs 'x' \[1,2,6,6\]/);
     });
+    it('--save-calib-table into a missing directory fails before calibrating', async () => {
+      const r = await runCli('compile', model, '-o', path.join(tmp, 'bad-out'), '--save-calib-table', path.join(tmp, 'no-such-dir', 't.json'));
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^error: --save-calib-table '.*t\.json': directory '.*no-such-dir' does not exist$/m);
+      expect(r.err).not.toMatch(/calibrating on seeded random inputs/);
+    });
     it('--calib together with --calib-table', async () => {
       await expectError(['--calib-table', path.join(tmp, 'seed.json'), '--calib', 'random:2'], /--calib cannot be combined with --calib-table/);
     });
