@@ -97,11 +97,11 @@ export function planGemm(spec: GemmSpec, target: Target, options: TileGemmOption
     candidates = candidateSchedules(d, target, spec, ['output-stationary']);
   }
   const { finalists, timed } = chooseSchedule(spec, d, target, candidates);
-  // The greedy baseline competes whenever its dataflow is allowed, and caps the cycles of the pick, so
-  // 'auto' is never slower than greedy; among the rest, the least DRAM within CYCLE_SLACK of the fastest.
+  // The greedy baseline competes whenever its dataflow is allowed and bounds the pick, so 'auto' never
+  // loses to greedy on cycles or on DRAM bytes; otherwise the least DRAM within CYCLE_SLACK of the fastest.
   const greedyAllowed = strategy !== 'weight-stationary' || note !== undefined;
   const greedyTimed = { schedule: greedy, counters: greedyCounters };
-  const best = greedyAllowed ? pickSchedule([greedyTimed, ...finalists], greedyCounters.cycles) : pickSchedule(finalists);
+  const best = greedyAllowed ? pickSchedule([greedyTimed, ...finalists], greedyTimed) : pickSchedule(finalists);
   invariant(best, `GEMM '${spec.name}': no schedule fits the target`);
   return plan(best.schedule, best.counters, timed + 1, { ...greedyExtra, ...(note ? { note } : {}) });
 }

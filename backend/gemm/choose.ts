@@ -81,12 +81,15 @@ const family = (s: Schedule): string => `${s.dataflow}/${s.partials ?? ''}/${s.s
 
 /**
  * The schedule to keep among fully timed ones: the least DRAM among those within CYCLE_SLACK of the fastest
- * and no slower than `ceiling` (ties: fewer cycles, then the earlier one). `ceiling` lets the caller keep
- * "never slower than the greedy baseline".
+ * and no slower than `baseline` (ties: fewer cycles, then the earlier one). With a baseline (the greedy
+ * schedule, which must be in `timed`), a pick that would move more DRAM than the baseline gives way to the
+ * fastest schedule no worse than the baseline on both counts (the baseline itself at worst), so the result
+ * never loses to the baseline on cycles or on DRAM bytes.
  */
-export function pickSchedule(timed: readonly Timed[], ceiling = Infinity): Timed | undefined {
+export function pickSchedule(timed: readonly Timed[], baseline?: Timed): Timed | undefined {
   if (timed.length === 0) return undefined;
   const fastest = Math.min(...timed.map((t) => t.counters.cycles));
+  const ceiling = baseline ? baseline.counters.cycles : Infinity;
   const limit = Math.min(fastest * (1 + CYCLE_SLACK), Math.max(ceiling, fastest));
   let best: Timed | undefined;
   for (const t of timed) {
@@ -95,7 +98,12 @@ export function pickSchedule(timed: readonly Timed[], ceiling = Infinity): Timed
     const dt = dramBytes(t.counters), db = dramBytes(best.counters);
     if (dt < db || (dt === db && t.counters.cycles < best.counters.cycles)) best = t;
   }
-  return best;
+  if (!baseline || !best || dramBytes(best.counters) <= dramBytes(baseline.counters)) return best;
+  let dominating = baseline;
+  for (const t of timed) {
+    if (t.counters.cycles <= ceiling && dramBytes(t.counters) <= dramBytes(baseline.counters) && t.counters.cycles < dominating.counters.cycles) dominating = t;
+  }
+  return dominating;
 }
 
 /**

@@ -50,10 +50,18 @@ describe('pickSchedule: cycles first, then DRAM within 0.5% of the fastest', () 
   it('takes the leaner schedule only when it is nearly as fast and no slower than the ceiling', () => {
     const list = [timed(1, 100_000, 5000), timed(2, 100_400, 1000), timed(3, 101_000, 10)];
     expect(pickSchedule(list)!.schedule.ti).toBe(2); // 0.4% slower, 5x fewer bytes; 1% slower is out
-    expect(pickSchedule(list, 100_000)!.schedule.ti).toBe(1); // the greedy ceiling
+    expect(pickSchedule(list, list[0])!.schedule.ti).toBe(1); // the greedy baseline bounds the cycles
     expect(pickSchedule([timed(1, 10, 7), timed(2, 9, 7)])!.schedule.ti).toBe(2); // equal bytes: fewer cycles
     expect(pickSchedule([timed(1, 10, 7), timed(2, 10, 7)])!.schedule.ti).toBe(1); // full tie: the first
     expect(pickSchedule([])).toBeUndefined();
+  });
+  it('never loses to the baseline on DRAM: a leaner fast pick gives way to the fastest that beats it on both', () => {
+    const greedy = timed(9, 100_300, 2000);
+    // Fastest is 3 (but 6000 bytes); 1 is within slack with 5000 bytes, still above greedy's 2000; 2 is out of
+    // the slack but beats greedy on both.
+    const list = [greedy, timed(3, 99_000, 6000), timed(1, 99_400, 5000), timed(2, 100_250, 1500)];
+    expect(pickSchedule(list, greedy)!.schedule.ti).toBe(2);
+    expect(pickSchedule([greedy, timed(3, 100_000, 6000)], greedy)!.schedule.ti).toBe(9);
   });
 });
 
