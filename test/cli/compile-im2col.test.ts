@@ -34,7 +34,7 @@ describe('tilec compile --im2col implicit', () => {
     expect(html).toContain('im2col DRAM traffic');
 
     // Explicit mode materialises the matrix: its host Im2Col plus the GEMM move what the implicit report says.
-    const ex = await runCli('compile', model, '-o', path.join(tmp, 'explicit'), '--json', '--report');
+    const ex = await runCli('compile', model, '-o', path.join(tmp, 'explicit'), '--json', '--report', '--im2col', 'explicit');
     expect(ex.code).toBe(0);
     const exDoc = JSON.parse(ex.out) as Doc;
     const moved = exDoc.layers.filter((l) => l.name === 'conv:im2col' || l.name === 'conv:gemm').reduce((s, l) => s + l.dram_bytes, 0);

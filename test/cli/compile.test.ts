@@ -49,12 +49,12 @@ describe('tilec compile', () => {
     expect(JSON.parse(readFileSync(path.join(out, 'small.report.json'), 'utf8'))).toEqual(doc);
 
     expect([doc.model, doc.name, doc.tile, doc.target.name, doc.target.tile, doc.bits, doc.per_channel, doc.im2col])
-      .toEqual([model, 'small', 16, 'default', 16, 8, false, 'explicit']);
+      .toEqual([model, 'small', 16, 'default', 16, 8, false, 'implicit']);
     expect(doc.calibration).toEqual({ spec: 'random:8:0', method: 'seed', samples: 8, batch: 32, batches: 1 });
     // conv: m = 4 output channels, n = 1·6·6 output pixels, k = 2·3·3 -> ceil(4/16)·ceil(36/16)·ceil(18/16) = 6 tile ops;
-    // fc: m = 10 features, n = 1 row, k = 36 -> 1·1·3 = 3. The im2col and the max pool run as HOST steps.
+    // fc: m = 10 features, n = 1 row, k = 36 -> 1·1·3 = 3. The max pool runs as a HOST step; the conv's patches are
+    // gathered by LOAD_IM2COL (implicit im2col, the default), so there is no Im2Col step.
     expect(doc.layers.map((l) => [l.name, l.op, l.kind, l.m, l.n, l.k, l.tile_ops, l.macs])).toEqual([
-      ['conv:im2col', 'Im2Col', 'host', 0, 0, 0, 0, 0],
       ['conv:gemm', 'TileGemm', 'tile', 4, 36, 18, 6, 2592],
       ['pool', 'MaxPool', 'host', 0, 0, 0, 0, 0],
       ['fc:gemm', 'TileGemm', 'tile', 10, 1, 36, 3, 360],
