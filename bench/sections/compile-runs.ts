@@ -7,10 +7,11 @@ import type { BenchContext } from '../section.js';
 // (memoized), each in its own child process (bench/children/compile.ts) so its peak RSS is its own:
 //   calibrated: the default compile (default --calib), saving the calibration table when tilec can;
 //   uncalibrated: the same compile from that saved table (--calib-table: no float inference), or, when this
-//     tilec has no --calib-table, from one random sample (--calib random:1), labelled as such;
-//   implicit: the uncalibrated compile with --im2col implicit (conv patches gathered by LOAD_IM2COL, no host
-//     Im2Col pass): the program-quality configuration;
-//   greedy: the implicit compile with --loop-order greedy, the Gemmini-style baseline tiling;
+//     tilec has no --calib-table, from one random sample (--calib random:1), labelled as such; with the default
+//     implicit im2col (conv patches gathered by LOAD_IM2COL, no host Im2Col pass) it is the program-quality
+//     configuration;
+//   explicit: the uncalibrated compile with --im2col explicit (the materialized matrix and host Im2Col steps);
+//   greedy: the uncalibrated compile with --loop-order greedy, the Gemmini-style baseline tiling;
 //   ort: onnxruntime-node's InferenceSession.create on the same model.
 
 export interface ChildRun {
@@ -37,7 +38,7 @@ export interface ModelRuns {
   readonly model: string;
   readonly calibrated: ChildRun;
   readonly uncalibrated: ChildRun;
-  readonly implicit: ChildRun;
+  readonly explicit: ChildRun;
   readonly greedy: ChildRun;
   readonly ort: ChildRun;
 }
@@ -91,16 +92,16 @@ export function compileRuns(ctx: BenchContext): CompileRuns {
     const noCalib = useTable && existsSync(table) ? ['--calib-table', table] : ['--calib', 'random:1'];
     ctx.log(`  ${label}: compile without calibration (${noCalib.join(' ')})...`);
     const uncalibrated = child(ctx, 'compile.ts', [model, '-o', out('nocalib'), ...noCalib]);
-    ctx.log(`  ${label}: compile with implicit im2col...`);
-    const implicit = child(ctx, 'compile.ts', [model, '-o', out('implicit'), ...noCalib, '--im2col', 'implicit']);
+    ctx.log(`  ${label}: compile with explicit im2col...`);
+    const explicit = child(ctx, 'compile.ts', [model, '-o', out('explicit'), ...noCalib, '--im2col', 'explicit']);
     ctx.log(`  ${label}: compile with implicit im2col and the greedy baseline tiling...`);
     const greedy = child(ctx, 'compile.ts', [model, '-o', out('greedy'), ...noCalib, '--im2col', 'implicit', '--loop-order', 'greedy']);
     ctx.log(`  ${label}: onnxruntime-node InferenceSession.create...`);
     const ort = child(ctx, 'ort-create.ts', [model]);
-    for (const [what, r] of [['calibrated', calibrated], ['uncalibrated', uncalibrated], ['implicit', implicit], ['greedy', greedy], ['ort', ort]] as const) {
+    for (const [what, r] of [['calibrated', calibrated], ['uncalibrated', uncalibrated], ['explicit', explicit], ['greedy', greedy], ['ort', ort]] as const) {
       if (r.code !== 0) ctx.log(`  ${label}: ${what} failed: ${r.error ?? `exit ${r.code}`}`);
     }
-    return { label, model, calibrated, uncalibrated, implicit, greedy, ort };
+    return { label, model, calibrated, uncalibrated, explicit, greedy, ort };
   });
   memo = { uncalibratedMode: useTable ? 'calib-table' : 'random:1', models };
   return memo;
