@@ -105,6 +105,43 @@ export function im2colSource(g: Im2ColGeometry, row: number, col: number): numbe
   return at;
 }
 
+/** Reused by im2colTileSources (called per gathered tile, so it allocates only when a tile is larger). */
+let tileScratch = { colBase: new Int32Array(0), colStart: new Int32Array(0), tap: new Int32Array(0), ki: [] as number[], oi: [] as number[] };
+
+/**
+ * im2colSource of every element of the tile rows row0..row0+rows-1 × columns col0..col0+cols-1, row-major
+ * into `out`: the same values, with each row's kernel tap and each column's output position decoded once
+ * rather than per element (a gathering load reads rows·cols of them on every run).
+ */
+export function im2colTileSources(g: Im2ColGeometry, row0: number, col0: number, rows: number, cols: number, out: Int32Array): void {
+  const r = g.spatial.length, xs = strides(g.xShape);
+  if (tileScratch.colBase.length < cols || tileScratch.colStart.length < cols * r || tileScratch.tap.length < r) {
+    tileScratch = { colBase: new Int32Array(cols), colStart: new Int32Array(cols * r), tap: new Int32Array(r), ki: new Array<number>(r).fill(0), oi: new Array<number>(r).fill(0) };
+  }
+  const { colBase, colStart, tap, ki, oi } = tileScratch;
+  for (let c = 0; c < cols; c++) {
+    const col = col0 + c;
+    colBase[c] = Math.floor(col / g.positions) * xs[0]!;
+    unflatten(col % g.positions, g.out, oi);
+    for (let d = 0; d < r; d++) colStart[c * r + d] = oi[d]! * g.strides[d]! - g.padsBegin[d]!;
+  }
+  for (let i = 0, e = 0; i < rows; i++) {
+    const row = row0 + i;
+    const rowBase = (g.channelStart + Math.floor(row / g.taps)) * xs[1]!;
+    unflatten(row % g.taps, g.kernel, ki);
+    for (let d = 0; d < r; d++) tap[d] = ki[d]! * g.dilations[d]!;
+    for (let c = 0; c < cols; c++, e++) {
+      let at = colBase[c]! + rowBase;
+      for (let d = 0; d < r; d++) {
+        const v = colStart[c * r + d]! + tap[d]!;
+        if (v < 0 || v >= g.spatial[d]!) { at = -1; break; }
+        at += v * xs[d + 2]!;
+      }
+      out[e] = at;
+    }
+  }
+}
+
 /** Writes the whole rows × cols matrix of x (row-major) into `out` (length rows·cols). */
 export function im2colFill(g: Im2ColGeometry, x: ArrayLike<number>, padValue: number, out: { [i: number]: number; readonly length: number }): void {
   const r = g.spatial.length, xs = strides(g.xShape), tables = axisTables(g);

@@ -5,7 +5,7 @@ import { newTensorData } from '../../ir/dtype.js';
 import { INSTRUCTION_BYTES, OP, MATMUL_ACCUMULATE, PRELOAD_BROADCAST, PRELOAD_ZERO, REQUANT_ENTRY_BYTES, STORE_PER_ROW, STORE_RAW32 } from '../../backend/isa.js';
 import { CostModel, type CostCounters } from '../../backend/cost.js';
 import { gatherDescriptorBytes, gatherFootprint, readGatherDescriptor, type GatherFootprint } from '../../backend/gather.js';
-import { im2colSource } from '../../ir/im2col.js';
+import { type Im2ColGeometry, im2colTileSources } from '../../ir/im2col.js';
 import { accumulatorSlots, scratchpadSlots } from '../../backend/target.js';
 import { decodeCode, dtypeBytes, hex, validateProgram, type TensorEntry, type TileProgram } from '../../backend/program.js';
 import { WasmTileMemory } from './wasm/kernels.js';
@@ -93,6 +93,7 @@ export class TileMachine {
   private memo: { trace: Float64Array; counters: CostCounters } | undefined;
   private index = 0;
   private gatherScratch = new Int32Array(0);
+  private sourceScratch = new Int32Array(0);
   /** LOAD_IM2COL tables by instruction index (sparse), and their total entries (bounded). */
   private readonly gathers: (CachedGather | undefined)[] = [];
   private gatherCacheEntries = 0;
@@ -317,7 +318,14 @@ export class TileMachine {
     this.checkExtent('cols', cols);
     const base = this.checkSpad(slot);
     const gather = this.gatherOf(desc, row0, col0, rows, cols);
-    const t = this.t, spad = this.spad, src = this.dramI8, table = gather.table, x = gather.x, pad = gather.padValue;
+    let table = gather.table;
+    if (table === undefined) {
+      // Beyond the cache's bound: the sources again, decoded per row and column (no per-element division).
+      if (this.sourceScratch.length < rows * cols) this.sourceScratch = new Int32Array(this.t * this.t);
+      table = this.sourceScratch;
+      im2colTileSources(gather.geo, row0, col0, rows, cols, table);
+    }
+    const t = this.t, spad = this.spad, src = this.dramI8, x = gather.x, pad = gather.padValue;
     spad.fill(0, base, base + t * t);
     for (let r = 0, e = 0; r < rows; r++) {
       const to = base + r * t;
@@ -348,17 +356,17 @@ export class TileMachine {
     if (row0 + rows > geo.rows || col0 + cols > geo.cols) {
       this.fault(`rows ${row0}..${row0 + rows - 1}, columns ${col0}..${col0 + cols - 1} lie outside the ${geo.rows}x${geo.cols} im2col matrix`);
     }
-    const table = new Int32Array(rows * cols);
-    for (let r = 0, e = 0; r < rows; r++) for (let c = 0; c < cols; c++, e++) table[e] = im2colSource(geo, row0 + r, col0 + c);
+    const keepTable = this.gatherCacheEntries + rows * cols <= MAX_GATHER_CACHE_ENTRIES;
+    const table = keepTable ? new Int32Array(rows * cols) : undefined;
+    if (table !== undefined) im2colTileSources(geo, row0, col0, rows, cols, table);
     if (this.gatherScratch.length < rows * cols) this.gatherScratch = new Int32Array(this.t * this.t);
     const footprint = gatherFootprint(geo, x, row0, col0, rows, cols, this.gatherScratch);
     const gather: CachedGather = {
-      descriptor: this.dram.slice(desc, desc + gatherDescriptorBytes(geo.spatial.length)), table, x, padValue: attrs.padValue, footprint,
+      descriptor: this.dram.slice(desc, desc + gatherDescriptorBytes(geo.spatial.length)), table, geo, x, padValue: attrs.padValue, footprint,
     };
-    if (this.gatherCacheEntries + table.length <= MAX_GATHER_CACHE_ENTRIES) {
-      this.gathers[this.index] = gather;
-      this.gatherCacheEntries += table.length;
-    }
+    // Always kept (the footprint costs a sort to find); the table only while the bound allows.
+    this.gathers[this.index] = gather;
+    if (table !== undefined) this.gatherCacheEntries += table.length;
     return gather;
   }
 
@@ -468,13 +476,15 @@ export class TileMachine {
 interface CachedGather {
   /** The descriptor's bytes when this was computed. */
   readonly descriptor: Uint8Array;
-  readonly table: Int32Array;
+  /** The x offsets (or -1) of the tile's elements; undefined beyond MAX_GATHER_CACHE_ENTRIES (recomputed). */
+  readonly table: Int32Array | undefined;
+  readonly geo: Im2ColGeometry;
   readonly x: number;
   readonly padValue: number;
   readonly footprint: GatherFootprint;
 }
 
-/** Gather-table entries (int32) a machine keeps: 64 MiB; later LOAD_IM2COLs recompute theirs each run. */
+/** Gather-table entries (int32) a machine keeps: 64 MiB; later LOAD_IM2COLs recompute their sources each run. */
 const MAX_GATHER_CACHE_ENTRIES = 16 * 2 ** 20;
 
 function sameBytes(dram: Uint8Array, at: number, bytes: Uint8Array): boolean {
