@@ -1,10 +1,10 @@
 import { fail } from '../ir/errors.js';
-import { im2colGeometry, im2colSource, type Im2ColGeometry } from '../ir/im2col.js';
+import { im2colGeometry, im2colTileSources, type Im2ColGeometry } from '../ir/im2col.js';
 import type { Im2ColAttrs } from '../ir/ops.js';
 
 // The im2col gather descriptor that LOAD_IM2COL references (docs/isa.md, "LOAD_IM2COL"), and the footprint
 // of one gathered tile, the one definition shared by the tiler (cost of a schedule), the cost model and the
-// tile machine. Which input byte a matrix element holds is ir/im2col.ts's im2colSource, nothing else.
+// tile machine. Which input byte a matrix element holds is ir/im2col.ts's im2colSource (per tile: im2colTileSources), nothing else.
 
 /** Fixed words before the per-axis lists: x address, rank, N, C. */
 const HEAD_WORDS = 4;
@@ -76,12 +76,11 @@ export interface GatherFootprint {
  * DRAM address `x`. `scratch` must hold rows·cols entries (reused, so the hot path allocates nothing).
  */
 export function gatherFootprint(geo: Im2ColGeometry, x: number, row0: number, col0: number, rows: number, cols: number, scratch: Int32Array): GatherFootprint {
+  im2colTileSources(geo, row0, col0, rows, cols, scratch);
   let n = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const src = im2colSource(geo, row0 + r, col0 + c);
-      if (src >= 0) scratch[n++] = src;
-    }
+  for (let e = 0; e < rows * cols; e++) {
+    const src = scratch[e]!;
+    if (src >= 0) scratch[n++] = src;
   }
   if (n === 0) return { bytes: 0, first: 0, last: 0 };
   const used = scratch.subarray(0, n).sort();
@@ -92,19 +91,23 @@ export function gatherFootprint(geo: Im2ColGeometry, x: number, row0: number, co
 
 /** Footprints of every tile of one gathered GEMM, computed once per tile (the tiler times many schedules). */
 export class GatherFootprints {
-  private readonly cache = new Map<number, GatherFootprint>();
+  // Dense by tile index (row tile · column tiles + column tile): the tiler asks for the same tiles millions of times.
+  private readonly cache: (GatherFootprint | undefined)[];
+  private readonly colTiles: number;
   private readonly scratch: Int32Array;
 
   constructor(readonly geo: Im2ColGeometry, readonly x: number, readonly tile: number) {
     this.scratch = new Int32Array(tile * tile);
+    this.colTiles = Math.ceil(geo.cols / tile);
+    this.cache = new Array<GatherFootprint | undefined>(Math.ceil(geo.rows / tile) * this.colTiles).fill(undefined);
   }
 
   at(row0: number, col0: number, rows: number, cols: number): GatherFootprint {
-    const key = (row0 / this.tile) * Math.ceil(this.geo.cols / this.tile) + col0 / this.tile;
-    let f = this.cache.get(key);
+    const key = (row0 / this.tile) * this.colTiles + col0 / this.tile;
+    let f = this.cache[key];
     if (f === undefined) {
       f = gatherFootprint(this.geo, this.x, row0, col0, rows, cols, this.scratch);
-      this.cache.set(key, f);
+      this.cache[key] = f;
     }
     return f;
   }
