@@ -29,9 +29,11 @@ export const compileTime: BenchSection = {
           cell(m.without_calibration.rss_mb), cell(m.onnxruntime_create.ms), cell(m.onnxruntime_create.rss_mb)]),
       },
       summary: {
-        resnet50_compile_ms: r50?.with_calibration.ms ?? null,
-        resnet50_compile_peak_rss_mb: r50?.with_calibration.rss_mb ?? null,
-        resnet50_compile_uncalibrated_ms: r50?.without_calibration.ms ?? null,
+        // The compile target is "without calibration"; the calibrated figures sit beside them.
+        resnet50_compile_ms: r50?.without_calibration.ms ?? null,
+        resnet50_compile_peak_rss_mb: r50?.without_calibration.rss_mb ?? null,
+        resnet50_compile_calibrated_ms: r50?.with_calibration.ms ?? null,
+        resnet50_compile_calibrated_peak_rss_mb: r50?.with_calibration.rss_mb ?? null,
         resnet50_ort_create_ms: r50?.onnxruntime_create.ms ?? null,
       },
     };
