@@ -1,8 +1,9 @@
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from './tilec.js';
+import { isEntryPoint } from './entry-point.js';
 
 // The README's CLI reference is generated from the commander definitions, so it cannot drift from them:
 // `npm run docs:cli` rewrites the section between the markers, and test/cli/readme-cli.test.ts fails when
@@ -44,17 +45,7 @@ export function withReference(readme: string, reference = cliReference()): strin
 
 export const README_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'README.md');
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint() && process.argv.includes('--write')) {
+if (isEntryPoint(import.meta.url) && process.argv.includes('--write')) {
   writeFileSync(README_PATH, withReference(readFileSync(README_PATH, 'utf8')));
   process.stdout.write(`updated the CLI reference in ${README_PATH}\n`);
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAsm } from './commands/asm.js';
 import { registerCheck } from './commands/check.js';
 import { registerCompile } from './commands/compile.js';
 import type { CommandContext } from './commands/context.js';
+import { isEntryPoint } from './entry-point.js';
 import { registerDisasm } from './commands/disasm.js';
 import { addHelpExamples } from './help-examples.js';
 import { registerInspect } from './commands/inspect.js';
@@ -108,17 +109,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   // A closed pipe (`tilec check ... | head`) means the reader has seen enough: stop quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
