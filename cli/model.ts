@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { loadModel } from '../frontend/index.js';
-import { TilecError, fail } from '../ir/errors.js';
+import { LimitError, fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import { FLOAT_PIPELINE, QUANT_IMPORT_PIPELINE } from '../passes/pipeline.js';
@@ -62,16 +62,13 @@ function importFile(file: string, opts: FloatModelOptions): Graph {
     g = loadModel(file, { inputShapes: opts.inputShapes, constantInputs: opts.constantInputs, evaluate: evaluateFloat, warn: opts.warn, ...importLimits(limits) });
   } catch (e) {
     // The importer's element-limit message cannot name a CLI option (frontend knows no CLI); say which one raises it.
-    if (e instanceof TilecError && e.message.includes(TENSOR_LIMIT_PHRASE)) e.message += ` (raise it with --max-tensor-elements)`;
+    if (e instanceof LimitError && e.limit === 'tensor-elements') e.message += ` (raise it with --max-tensor-elements)`;
     throw e;
   }
   // Every value is typed now but only initializers hold data: constant folding would allocate the rest.
   checkGraphMemory(g, limits);
   return g;
 }
-
-/** How every frontend refusal of a too-large tensor ends (frontend/tensor-proto.ts, import.ts, typing.ts). */
-const TENSOR_LIMIT_PHRASE = 'elements tilec accepts in one tensor';
 
 const passContext = (opts: FloatModelOptions) => ({ evaluate: evaluateFloat, options: {}, log: opts.log });
 const managerOptions = (opts: FloatModelOptions) => ({ printIrAfter: opts.printIrAfter, timePasses: opts.timePasses, print: opts.print });

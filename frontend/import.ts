@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
-import { TilecError, fail, unsupported } from '../ir/errors.js';
+import { TilecError, fail, failTensorLimit, unsupported } from '../ir/errors.js';
 import type { Evaluate, Graph, ValueType } from '../ir/graph.js';
 import { type Node, type OpName, TILEC_OPS, isOpName } from '../ir/ops.js';
 import { type Tensor, numel, shapeStr } from '../ir/tensor.js';
@@ -118,7 +118,7 @@ function importProto(model: IModelProto, opts: ImportOptions): Graph {
   const inputTypes = readInputTypes(inputProtos, opts);
   for (const [name, t] of inputTypes) {
     // Checked here too, not only on node outputs: a graph may pass an input straight to an output.
-    if (numel(t.shape) > src.maxElements) fail(`graph input '${name}' has shape ${shapeStr(t.shape)}, more than the ${src.maxElements} elements tilec accepts in one tensor`);
+    if (numel(t.shape) > src.maxElements) failTensorLimit(`graph input '${name}' has shape ${shapeStr(t.shape)}, more than the ${src.maxElements} elements tilec accepts in one tensor`);
   }
   const values = typeValues({
     nodes, order, inputTypes, initializers, evaluate: opts.evaluate, maxElements: src.maxElements,

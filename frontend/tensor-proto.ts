@@ -1,6 +1,6 @@
 import type onnxProto from 'onnx-proto';
 import { type DType, ONNX_CODE_NAME, ONNX_CODE_TO_DTYPE, ONNX_RAW_ELEMENT_BYTES, intRange, newTensorData } from '../ir/dtype.js';
-import { fail, invariant, unsupported } from '../ir/errors.js';
+import { fail, failTensorLimit, invariant, unsupported } from '../ir/errors.js';
 import { type Tensor, shapeStr } from '../ir/tensor.js';
 import { externalRef, readExternal } from './external-data.js';
 import { type LongLike, int64FromHalves, toSafeInt } from './int64.js';
@@ -36,7 +36,7 @@ export function checkedDims(dims: readonly (number | LongLike)[], max: number, w
   let count = 1;
   for (const d of shape) {
     count *= d;
-    if (count > max) fail(`${who} has dims ${shapeStr(shape)}, more than the ${max} elements tilec accepts in one tensor`);
+    if (count > max) failTensorLimit(`${who} has dims ${shapeStr(shape)}, more than the ${max} elements tilec accepts in one tensor`);
   }
   return { shape, count };
 }

@@ -1,4 +1,4 @@
-import { UnsupportedError, fail, invariant, unsupported } from '../ir/errors.js';
+import { UnsupportedError, fail, failTensorLimit, invariant, unsupported } from '../ir/errors.js';
 import type { Evaluate, ValueType } from '../ir/graph.js';
 import { inferNode } from '../ir/infer.js';
 import type { Node } from '../ir/ops.js';
@@ -59,7 +59,7 @@ export function typeValues(g: TypingInput): Map<string, ValueType> {
       if (name === '') return;
       const t = types[j]!;
       const n = numel(t.shape);
-      if (n > g.maxElements) fail(`${label(node)}: output '${name}' would have shape ${shapeStr(t.shape)}, more than the ${g.maxElements} elements tilec accepts in one tensor`);
+      if (n > g.maxElements) failTensorLimit(`${label(node)}: output '${name}' would have shape ${shapeStr(t.shape)}, more than the ${g.maxElements} elements tilec accepts in one tensor`);
       total += n;
       values.set(name, t);
     });

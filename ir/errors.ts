@@ -17,6 +17,22 @@ export class UnsupportedError extends TilecError {
   }
 }
 
+/**
+ * Input over one of tilec's resource limits (a tensor's elements, ...): `limit` names which, so a front end
+ * (the CLI) can say how to raise it without parsing the message.
+ */
+export class LimitError extends TilecError {
+  constructor(message: string, readonly limit: 'tensor-elements') {
+    super(message);
+    this.name = 'LimitError';
+  }
+}
+
+/** Refuses a tensor larger than the element limit. */
+export function failTensorLimit(message: string): never {
+  throw new LimitError(message, 'tensor-elements');
+}
+
 export function fail(message: string): never {
   throw new TilecError(message);
 }
