@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { main } from '../../cli/tilec.js';
 import { REPO_ROOT } from '../helpers/shared.js';
+import type { VerifyDoc } from '../../cli/commands/verify.js';
 
 // The acceptance tests run tilec in-process (no process start, no tsx transform per call) exactly as a user
 // would from the shell, and print one line per command with its wall time, so a CI log carries the
@@ -71,15 +72,7 @@ export function tempDir(prefix: string): string {
 }
 
 /** The fields of `tilec verify --json` the acceptance criteria read (cli-contract.md). */
-export interface VerifyJson {
-  readonly samples: number;
-  readonly float_top1: number | null;
-  readonly int8_top1: number | null;
-  readonly top1_agreement: number;
-  readonly bit_exact: boolean | null;
-  readonly mismatched_samples: number | null;
-  readonly max_abs_error: number | null;
-}
+export type VerifyJson = Pick<VerifyDoc, 'samples' | 'float_top1' | 'int8_top1' | 'top1_agreement' | 'bit_exact' | 'mismatched_samples' | 'max_abs_error'>;
 
 /** The fields of `tilec compile --json` the acceptance criteria read (cli-contract.md, cli/README.md). */
 export interface CompileJson {
