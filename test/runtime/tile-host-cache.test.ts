@@ -5,7 +5,7 @@ import { HOST_FN, encodeHostOperands, tensorBytes } from '../../backend/host-ops
 import { encodeGatherDescriptor } from '../../backend/gather.js';
 import { presetTarget } from '../../backend/target.js';
 import type { Node } from '../../ir/ops.js';
-import { tensor } from '../../ir/tensor.js';
+import { type Tensor, tensor } from '../../ir/tensor.js';
 import { Im2Col } from '../../runtime/int/Im2Col.js';
 import { MaxPool } from '../../runtime/float/MaxPool.js';
 import { hostOps } from '../../runtime/tile/host/index.js';
@@ -36,18 +36,7 @@ describe('tile machine caches', () => {
         const x = tensor('int8', xShape, values);
         const node = { op: 'Im2Col', name: 'im', inputs: ['x'], outputs: ['y'], attrs } as unknown as Node;
         const ref = Im2Col(node as never, [x])[0]!;
-        const yAddr = 4096; // beyond the largest x (2·3·6·60 bytes): no overlap, so the gather runs
-        const block = encodeHostOperands({ node: 'im', inputs: [{ addr: 0, dtype: 'int8', shape: xShape }], outputs: [{ addr: yAddr, dtype: 'int8', shape: [...ref.shape] }], attrs });
-        const code = new CodeBuilder();
-        code.host(HOST_FN.Im2Col, 0, block.length);
-        const p: TileProgram = { target, dramBytes: yAddr + ref.data.length, tensors: [], hostData: block, code: code.bytes(), constants: [] };
-        const m = new TileMachine(p, { hostOps: hostOps(target) });
-        for (let run = 0; run < 2; run++) {
-          m.reset();
-          m.dram.set(tensorBytes(x), 0);
-          m.run();
-          expect(Array.from(new Int8Array(m.dram.buffer, yAddr, ref.data.length))).toEqual(Array.from(ref.data));
-        }
+        expectHostOpRuns(HOST_FN.Im2Col, 'im', x, ref, attrs);
       },
     ), { seed: 0x1c2c, numRuns: 60 });
   });
@@ -118,19 +107,27 @@ describe('tile machine caches', () => {
         const node = { op: 'MaxPool', name: 'mp', inputs: ['x'], outputs: ['y'], attrs } as unknown as Node;
         let ref;
         try { ref = MaxPool(node as never, [x])[0]!; } catch { fc.pre(false); return; }
-        const yAddr = 4096;
-        const block = encodeHostOperands({ node: 'mp', inputs: [{ addr: 0, dtype: 'int8', shape: xShape }], outputs: [{ addr: yAddr, dtype: 'int8', shape: [...ref.shape] }], attrs });
-        const code = new CodeBuilder();
-        code.host(HOST_FN.MaxPool, 0, block.length);
-        const p: TileProgram = { target, dramBytes: yAddr + ref.data.length, tensors: [], hostData: block, code: code.bytes(), constants: [] };
-        const m = new TileMachine(p, { hostOps: hostOps(target) });
-        for (let run = 0; run < 2; run++) {
-          m.reset();
-          m.dram.set(tensorBytes(x), 0);
-          m.run();
-          expect(Array.from(new Int8Array(m.dram.buffer, yAddr, ref.data.length))).toEqual(Array.from(ref.data));
-        }
+        expectHostOpRuns(HOST_FN.MaxPool, 'mp', x, ref, attrs);
       },
     ), { seed: 0x9001, numRuns: 150 });
   });
 });
+
+/**
+ * Runs a one-HOST-instruction program of host op `fn` on x (at DRAM 0) twice, so the second run goes through
+ * the op's cache, and expects the reference output `ref` at 4096 (beyond every x these tests draw) both times.
+ */
+function expectHostOpRuns(fn: number, name: string, x: Tensor, ref: Tensor, attrs: object): void {
+  const yAddr = 4096;
+  const block = encodeHostOperands({ node: name, inputs: [{ addr: 0, dtype: 'int8', shape: [...x.shape] }], outputs: [{ addr: yAddr, dtype: 'int8', shape: [...ref.shape] }], attrs: attrs as never });
+  const code = new CodeBuilder();
+  code.host(fn, 0, block.length);
+  const p: TileProgram = { target, dramBytes: yAddr + ref.data.length, tensors: [], hostData: block, code: code.bytes(), constants: [] };
+  const m = new TileMachine(p, { hostOps: hostOps(target) });
+  for (let run = 0; run < 2; run++) {
+    m.reset();
+    m.dram.set(tensorBytes(x), 0);
+    m.run();
+    expect(Array.from(new Int8Array(m.dram.buffer, yAddr, ref.data.length))).toEqual(Array.from(ref.data));
+  }
+}
