@@ -9,6 +9,7 @@ import { type Im2ColGeometry, im2colTileSources } from '../../ir/im2col.js';
 import { accumulatorSlots, scratchpadSlots } from '../../backend/target.js';
 import { decodeCode, dtypeBytes, hex, validateProgram, type TensorEntry, type TileProgram } from '../../backend/program.js';
 import { WasmTileMemory } from './wasm/kernels.js';
+import { type GatherTables, gatherTableBytes, programGatherTableBytes, wasmGatherRank, writeGatherTables } from './gather-tables.js';
 
 // The golden tile machine: executes a tile program exactly as docs/isa.md specifies, one instruction at a
 // time in program order, on a simulated DRAM (one ArrayBuffer), scratchpad (int8) and accumulator (int32),
@@ -97,6 +98,18 @@ export class TileMachine {
   /** LOAD_IM2COL tables by instruction index (sparse), and their total entries (bounded). */
   private readonly gathers: (CachedGather | undefined)[] = [];
   private gatherCacheEntries = 0;
+  /** Decoded gather descriptors by DRAM address. */
+  private readonly descriptors = new Map<number, DescriptorState>();
+  /**
+   * Bumped whenever DRAM may have changed under a descriptor: at the start of every run (the caller may have
+   * written DRAM), after every HOST, and after a STORE into the byte range [descLo, descHi) that holds every
+   * known descriptor. A descriptor's bytes are compared with DRAM once per epoch, not per LOAD_IM2COL.
+   */
+  private epoch = 0;
+  private descLo = 0;
+  private descHi = 0;
+  /** Bump allocator over the WebAssembly memory's gather-table area (byte offsets). */
+  private tableNext = 0;
 
   constructor(program: TileProgram, options: TileMachineOptions = {}) {
     validateProgram(program, 'tile program');
@@ -119,7 +132,8 @@ export class TileMachine {
     const spadBytes = Math.min(this.spadCapacity, used.spad) * tt, accWords = Math.min(this.accCapacity, used.acc) * tt;
     this.faultOnOverflow = options.overflow === 'fault';
     const wantWasm = (options.kernels ?? 'wasm') === 'wasm' && !this.faultOnOverflow;
-    this.wasm = wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords) : undefined;
+    this.wasm = wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK)) : undefined;
+    this.tableNext = this.wasm?.tablesOffset ?? 0;
     this.spad = this.wasm?.spad ?? new Int8Array(spadBytes);
     this.acc = this.wasm?.acc ?? new Int32Array(accWords);
     this.rowSum = new Int32Array(this.t);
@@ -182,6 +196,7 @@ export class TileMachine {
     const words = this.words, count = this.count;
     const trace = this.trace;
     trace.reset();
+    this.epoch++;
     for (let i = 0; i < count; i++) {
       this.index = i;
       const w = i * WORD_U32;
@@ -211,6 +226,8 @@ export class TileMachine {
           break;
         case OP_HOST:
           trace.push1(this.host(aux, f0, f1));
+          // A host op may write DRAM anywhere, descriptors included.
+          this.epoch++;
           break;
         default:
           this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
@@ -318,14 +335,20 @@ export class TileMachine {
     this.checkExtent('cols', cols);
     const base = this.checkSpad(slot);
     const gather = this.gatherOf(desc, row0, col0, rows, cols);
+    const d = gather.desc, wt = d.tables;
+    if (wt !== undefined) {
+      // The WebAssembly gather (spatial rank <= 2) from the descriptor's row and column tables.
+      this.wasm!.gatherIm2col(slot, rows, cols, wt.rowTab + 12 * row0, wt.colTab + 4 * col0, wt.colStride, wt.h, wt.w, d.padValue);
+      return gather.footprint;
+    }
     let table = gather.table;
     if (table === undefined) {
       // Beyond the cache's bound: the sources again, decoded per row and column (no per-element division).
       if (this.sourceScratch.length < rows * cols) this.sourceScratch = new Int32Array(this.t * this.t);
       table = this.sourceScratch;
-      im2colTileSources(gather.geo, row0, col0, rows, cols, table);
+      im2colTileSources(d.geo, row0, col0, rows, cols, table);
     }
-    const t = this.t, spad = this.spad, src = this.dramI8, x = gather.x, pad = gather.padValue;
+    const t = this.t, spad = this.spad, src = this.dramI8, x = d.x, pad = d.padValue;
     spad.fill(0, base, base + t * t);
     for (let r = 0, e = 0; r < rows; r++) {
       const to = base + r * t;
@@ -338,36 +361,89 @@ export class TileMachine {
   }
 
   /**
-   * What this LOAD_IM2COL gathers: for each tile element (row-major rows×cols) the x offset im2colSource
-   * gives, or -1 for padding, and the footprint. Kept per instruction while the descriptor's bytes in DRAM
-   * stay the same (the instruction's own fields never change), so a gather costs one table walk per run.
+   * What this LOAD_IM2COL gathers: its descriptor, its footprint and (for the TypeScript gather) for each tile
+   * element (row-major rows×cols) the x offset im2colSource gives, or -1 for padding. Kept per instruction
+   * while its descriptor's bytes in DRAM stay the same (the instruction's own fields never change).
    */
   private gatherOf(desc: number, row0: number, col0: number, rows: number, cols: number): CachedGather {
     const cached = this.gathers[this.index];
-    if (cached !== undefined && sameBytes(this.dram, desc, cached.descriptor)) return cached;
-    let d: ReturnType<typeof readGatherDescriptor>;
+    if (cached !== undefined && cached.version === this.currentVersion(cached.desc)) return cached;
+    const d = this.descriptorAt(desc);
+    const geo = d.geo;
+    if (row0 + rows > geo.rows || col0 + cols > geo.cols) {
+      this.fault(`rows ${row0}..${row0 + rows - 1}, columns ${col0}..${col0 + cols - 1} lie outside the ${geo.rows}x${geo.cols} im2col matrix`);
+    }
+    // Per-element sources only for the TypeScript gather, and only while the bound allows.
+    const keepTable = d.tables === undefined && this.gatherCacheEntries + rows * cols <= MAX_GATHER_CACHE_ENTRIES;
+    const table = keepTable ? new Int32Array(rows * cols) : undefined;
+    if (table !== undefined) im2colTileSources(geo, row0, col0, rows, cols, table);
+    if (this.gatherScratch.length < rows * cols) this.gatherScratch = new Int32Array(this.t * this.t);
+    const footprint = gatherFootprint(geo, d.x, row0, col0, rows, cols, this.gatherScratch);
+    const gather: CachedGather = { desc: d, version: d.version, table, footprint };
+    // Always kept (the footprint costs a sort to find).
+    if (cached?.table !== undefined) this.gatherCacheEntries -= cached.table.length;
+    this.gathers[this.index] = gather;
+    if (table !== undefined) this.gatherCacheEntries += table.length;
+    return gather;
+  }
+
+  /** The descriptor at `addr`, decoded from DRAM's current bytes (faults on a bad descriptor). */
+  private descriptorAt(addr: number): DescriptorState {
+    const known = this.descriptors.get(addr);
+    if (known !== undefined) {
+      this.currentVersion(known);
+      return known;
+    }
+    const d: DescriptorState = { addr, bytes: new Uint8Array(0), checked: this.epoch, version: 0, geo: undefined!, x: 0, padValue: 0, tables: undefined, tableAt: -1, tableBytes: 0 };
+    this.decode(d);
+    this.descriptors.set(addr, d);
+    return d;
+  }
+
+  /** d's version after checking (once per epoch) that its bytes in DRAM are still those it was decoded from. */
+  private currentVersion(d: DescriptorState): number {
+    if (d.checked !== this.epoch) {
+      if (!sameBytes(this.dram, d.addr, d.bytes)) {
+        this.decode(d);
+        d.version++;
+      }
+      d.checked = this.epoch;
+    }
+    return d.version;
+  }
+
+  /** (Re)reads d from DRAM: geometry, and the WebAssembly tables where the gather runs there. */
+  private decode(d: DescriptorState): void {
+    let r: ReturnType<typeof readGatherDescriptor>;
     try {
-      d = readGatherDescriptor(this.view, desc);
+      r = readGatherDescriptor(this.view, d.addr);
     } catch (e) {
       if (e instanceof TilecError) this.fault(e.message);
       throw e;
     }
-    const { geo, desc: { x, attrs } } = d;
-    if (row0 + rows > geo.rows || col0 + cols > geo.cols) {
-      this.fault(`rows ${row0}..${row0 + rows - 1}, columns ${col0}..${col0 + cols - 1} lie outside the ${geo.rows}x${geo.cols} im2col matrix`);
+    d.geo = r.geo;
+    d.x = r.desc.x;
+    d.padValue = r.desc.attrs.padValue;
+    d.bytes = this.dram.slice(d.addr, d.addr + gatherDescriptorBytes(r.geo.spatial.length));
+    d.tables = this.placeTables(d);
+    // STOREs into the range holding every known descriptor bump the epoch.
+    const end = d.addr + d.bytes.length;
+    if (this.descHi === this.descLo) { this.descLo = d.addr; this.descHi = end; }
+    else { this.descLo = Math.min(this.descLo, d.addr); this.descHi = Math.max(this.descHi, end); }
+  }
+
+  /** Writes d's gather tables into the WebAssembly memory, reusing d's previous area when it is large enough. */
+  private placeTables(d: DescriptorState): GatherTables | undefined {
+    const wasm = this.wasm;
+    if (wasm === undefined || !wasmGatherRank(d.geo)) return undefined;
+    const bytes = gatherTableBytes(d.geo);
+    if (bytes > d.tableBytes) {
+      if (this.tableNext + bytes > wasm.tablesOffset + wasm.tableBytes) return undefined; // area full: the TypeScript gather
+      d.tableAt = this.tableNext;
+      d.tableBytes = bytes;
+      this.tableNext += bytes;
     }
-    const keepTable = this.gatherCacheEntries + rows * cols <= MAX_GATHER_CACHE_ENTRIES;
-    const table = keepTable ? new Int32Array(rows * cols) : undefined;
-    if (table !== undefined) im2colTileSources(geo, row0, col0, rows, cols, table);
-    if (this.gatherScratch.length < rows * cols) this.gatherScratch = new Int32Array(this.t * this.t);
-    const footprint = gatherFootprint(geo, x, row0, col0, rows, cols, this.gatherScratch);
-    const gather: CachedGather = {
-      descriptor: this.dram.slice(desc, desc + gatherDescriptorBytes(geo.spatial.length)), table, geo, x, padValue: attrs.padValue, footprint,
-    };
-    // Always kept (the footprint costs a sort to find); the table only while the bound allows.
-    this.gathers[this.index] = gather;
-    if (table !== undefined) this.gatherCacheEntries += table.length;
-    return gather;
+    return writeGatherTables(d.geo, d.x, wasm.words, d.tableAt);
   }
 
   private preload(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): void {
@@ -377,6 +453,10 @@ export class TileMachine {
     const t = this.t, acc = this.acc, view = this.view;
     if (source === 'zero' && (addr !== 0 || stride !== 0)) this.fault('a zero PRELOAD must have dram and stride 0');
     if (source !== 'zero') this.checkDram('PRELOAD', addr, stride, rows, source === 'tile' ? 4 * cols : 4, 4);
+    if (this.wasm !== undefined) {
+      this.wasm.preload(slot, source === 'zero' ? 0 : source === 'broadcast' ? 1 : 2, addr, stride, rows, cols);
+      return;
+    }
     acc.fill(0, base, base + t * t);
     if (source === 'zero') return;
     for (let r = 0; r < rows; r++) {
@@ -431,7 +511,13 @@ export class TileMachine {
     const rowBytes = raw ? 4 * cols : cols;
     if (rows > 1 && stride < rowBytes) this.fault(`stride ${stride} is shorter than a row of ${rowBytes} bytes, so rows would overlap`);
     this.checkDram('STORE', addr, stride, rows, rowBytes, raw ? 4 : 1);
-    const t = this.t, acc = this.acc, view = this.view;
+    // A store over a gather descriptor: its bytes are compared again before the next LOAD_IM2COL uses it.
+    if (addr < this.descHi && addr + (rows - 1) * stride + rowBytes > this.descLo) this.epoch++;
+    const t = this.t, acc = this.acc, view = this.view, wasm = this.wasm;
+    if (raw && wasm !== undefined) {
+      wasm.storeRaw(slot, addr, stride, rows, cols);
+      return;
+    }
     if (raw) {
       for (let r = 0; r < rows; r++) {
         const s = base + r * t, d = addr + r * stride;
@@ -441,21 +527,27 @@ export class TileMachine {
     }
     if (qmin > qmax) this.fault(`clamp qmin ${qmin} > qmax ${qmax}`);
     this.checkDram('STORE requant table', table, REQUANT_ENTRY_BYTES, perRow ? rows : 1, REQUANT_ENTRY_BYTES, 4);
-    const out = this.dramI8, wasm = this.wasm;
+    if (wasm !== undefined) {
+      // The whole tile in one call; it stops before a row whose entry is bad, and the fault is the reference's.
+      const bad = wasm.storeRequant(slot, addr, stride, rows, cols, table, perRow, qmin, qmax);
+      if (bad >= 0) this.checkRequantEntry(table + (perRow ? bad * REQUANT_ENTRY_BYTES : 0));
+      return;
+    }
+    const out = this.dramI8;
     for (let r = 0; r < rows; r++) {
       const e = table + (perRow ? r * REQUANT_ENTRY_BYTES : 0);
       const multiplier = view.getInt32(e, true), shift = view.getInt32(e + 4, true), zeroPoint = view.getInt32(e + 8, true);
-      if (multiplier < 0) this.fault(`requant entry at ${hex(e)} has a negative multiplier ${multiplier}`);
-      if (shift < -31 || shift > 30) this.fault(`requant entry at ${hex(e)} has shift ${shift}, outside -31..30`);
+      this.checkRequantEntry(e);
       const s = base + r * t, d = addr + r * stride;
-      if (wasm !== undefined) {
-        wasm.requantizeRow(s, cols, multiplier, shift, zeroPoint, qmin, qmax);
-        const row = wasm.rowOut;
-        for (let c = 0; c < cols; c++) out[d + c] = row[c]!;
-      } else {
-        for (let c = 0; c < cols; c++) out[d + c] = requantizeCode(acc[s + c]!, multiplier, shift, zeroPoint, qmin, qmax);
-      }
+      for (let c = 0; c < cols; c++) out[d + c] = requantizeCode(acc[s + c]!, multiplier, shift, zeroPoint, qmin, qmax);
     }
+  }
+
+  /** Faults on a requant table entry at `e` whose multiplier is negative or whose shift is outside -31..30. */
+  private checkRequantEntry(e: number): void {
+    const view = this.view, multiplier = view.getInt32(e, true), shift = view.getInt32(e + 4, true);
+    if (multiplier < 0) this.fault(`requant entry at ${hex(e)} has a negative multiplier ${multiplier}`);
+    if (shift < -31 || shift > 30) this.fault(`requant entry at ${hex(e)} has shift ${shift}, outside -31..30`);
   }
 
   private host(fn: number, offset: number, length: number): number {
@@ -472,17 +564,37 @@ export class TileMachine {
   }
 }
 
+/** A gather descriptor as last decoded from DRAM (see TileMachine.descriptorAt). */
+interface DescriptorState {
+  readonly addr: number;
+  /** Its bytes when decoded. */
+  bytes: Uint8Array;
+  /** The epoch in which `bytes` were last found equal to DRAM. */
+  checked: number;
+  /** Counts the changes of `bytes`; a CachedGather holds the version it was computed for. */
+  version: number;
+  geo: Im2ColGeometry;
+  x: number;
+  padValue: number;
+  /** Its WebAssembly gather tables, or undefined: the TypeScript gather (kernels 'ts', rank > 2, no room). */
+  tables: GatherTables | undefined;
+  /** Its area of the table memory (reused when a new geometry fits), or -1. */
+  tableAt: number;
+  tableBytes: number;
+}
+
 /** LOAD_IM2COL's resolved gather (see TileMachine.gatherOf). */
 interface CachedGather {
-  /** The descriptor's bytes when this was computed. */
-  readonly descriptor: Uint8Array;
-  /** The x offsets (or -1) of the tile's elements; undefined beyond MAX_GATHER_CACHE_ENTRIES (recomputed). */
+  readonly desc: DescriptorState;
+  /** desc.version when this was computed. */
+  readonly version: number;
+  /** The x offsets (or -1) of the tile's elements for the TypeScript gather; undefined beyond MAX_GATHER_CACHE_ENTRIES (recomputed). */
   readonly table: Int32Array | undefined;
-  readonly geo: Im2ColGeometry;
-  readonly x: number;
-  readonly padValue: number;
   readonly footprint: GatherFootprint;
 }
+
+/** Table bytes reserved beyond those of the program's constant descriptors, for descriptors a run rewrites. */
+const GATHER_TABLE_SLACK = 1 << 16;
 
 /** Gather-table entries (int32) a machine keeps: 64 MiB; later LOAD_IM2COLs recompute their sources each run. */
 const MAX_GATHER_CACHE_ENTRIES = 16 * 2 ** 20;

@@ -16,6 +16,10 @@ type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: n
 type RequantizeExport = (x: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => number;
 type LoadExport = (spad: number, src: number, stride: number, rows: number, cols: number, t: number) => void;
 type RequantizeRowExport = (acc: number, out: number, n: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => void;
+type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, pad: number, tmp: number) => void;
+type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number) => number;
+type StoreRawExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number) => void;
+type PreloadExport = (acc: number, t: number, src: number, stride: number, rows: number, cols: number, mode: number) => void;
 
 let probe: WasmTileMemory | undefined;
 
@@ -27,7 +31,7 @@ const MAX_PAGES = 65536;
  * requantize. multiplier >= 0 and shift in -31..30, as STORE checks.
  */
 export function wasmRequantize(x: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): number {
-  probe ??= WasmTileMemory.create(1, 1, 1, 1)!;
+  probe ??= WasmTileMemory.create(1, 1, 1, 1, 0)!;
   return probe.requantizeOne(x, multiplier, shift, zeroPoint, qmin, qmax);
 }
 
@@ -37,16 +41,18 @@ const OVERREAD = 64;
 const align = (v: number, to: number): number => Math.ceil(v / to) * to;
 
 /** The layout of one machine's WebAssembly memory (byte offsets). */
-interface Layout { readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly rowOut: number; readonly pages: number }
+interface Layout { readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly rowOut: number; readonly tables: number; readonly pages: number }
 
-function layout(t: number, dramBytes: number, spadBytes: number, accWords: number): Layout {
+function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number): Layout {
   const spad = align(dramBytes + OVERREAD, 16);
   const acc = align(spad + spadBytes + OVERREAD, 16);
   // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group; then a STORE row.
   const pack = align(acc + 4 * accWords + OVERREAD, 16);
   const tmp = pack + Math.ceil(t / 2) * 64 * Math.ceil(t / 16);
   const rowOut = tmp + 64;
-  return { spad, acc, pack, tmp, rowOut, pages: Math.max(1, Math.ceil((rowOut + align(t, 16)) / PAGE)) };
+  // Then the LOAD_IM2COL tables (runtime/tile/gather-tables.ts), 16-byte aligned.
+  const tables = align(rowOut + align(t, 16), 16);
+  return { spad, acc, pack, tmp, rowOut, tables, pages: Math.max(1, Math.ceil((tables + tableBytes) / PAGE)) };
 }
 
 /**
@@ -70,14 +76,30 @@ export class WasmTileMemory {
   private readonly pack: number;
   private readonly tmp: number;
   private readonly tt: number;
+  private readonly gatherIm2colFn: GatherIm2colExport;
+  private readonly storeRequantFn: StoreRequantExport;
+  private readonly storeRawFn: StoreRawExport;
+  private readonly preloadFn: PreloadExport;
+  /** The LOAD_IM2COL table area: `tableBytes` bytes from byte offset `tablesOffset` (16-byte aligned). */
+  readonly tablesOffset: number;
+  readonly tableBytes: number;
+  /** The whole memory as int32 words (for writing the tables). */
+  readonly words: Int32Array;
 
-  /** A memory for `dramBytes` of DRAM, `spadBytes` int8 scratchpad, `accWords` int32 accumulator; undefined when it exceeds 4 GiB. */
-  static create(t: number, dramBytes: number, spadBytes: number, accWords: number): WasmTileMemory | undefined {
-    const l = layout(t, dramBytes, spadBytes, accWords);
-    return l.pages <= MAX_PAGES ? new WasmTileMemory(t, l, dramBytes, spadBytes, accWords) : undefined;
+  /**
+   * A memory for `dramBytes` of DRAM, `spadBytes` int8 scratchpad, `accWords` int32 accumulator and `tableBytes`
+   * of LOAD_IM2COL tables; undefined when it exceeds 4 GiB.
+   */
+  static create(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number): WasmTileMemory | undefined {
+    const tables = align(tableBytes, 16);
+    const l = layout(t, dramBytes, spadBytes, accWords, tables);
+    if (l.pages <= MAX_PAGES) return new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tables);
+    // Without the tables LOAD_IM2COL takes the TypeScript path; the rest still runs here.
+    const bare = layout(t, dramBytes, spadBytes, accWords, 0);
+    return bare.pages <= MAX_PAGES ? new WasmTileMemory(t, bare, dramBytes, spadBytes, accWords, 0) : undefined;
   }
 
-  private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number) {
+  private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number) {
     this.tt = t * t;
     const memory = new WebAssembly.Memory({ initial: l.pages });
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
@@ -85,6 +107,13 @@ export class WasmTileMemory {
     this.loadFn = instance.exports.load as LoadExport;
     this.requantizeFn = instance.exports.requantize as RequantizeExport;
     this.requantizeRowFn = instance.exports.requantizeRow as RequantizeRowExport;
+    this.gatherIm2colFn = instance.exports.gatherIm2col as GatherIm2colExport;
+    this.storeRequantFn = instance.exports.storeRequant as StoreRequantExport;
+    this.storeRawFn = instance.exports.storeRaw as StoreRawExport;
+    this.preloadFn = instance.exports.preload as PreloadExport;
+    this.tablesOffset = l.tables;
+    this.tableBytes = tableBytes;
+    this.words = new Int32Array(memory.buffer);
     // The memory never grows, so these views stay valid.
     this.dram = new Uint8Array(memory.buffer, 0, dramBytes);
     this.spad = new Int8Array(memory.buffer, l.spad, spadBytes);
@@ -114,6 +143,34 @@ export class WasmTileMemory {
    */
   requantizeRow(at: number, n: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): void {
     this.requantizeRowFn(this.accOffset + 4 * at, this.rowOutOffset, n, multiplier, shift, zeroPoint, qmin, qmax);
+  }
+
+  /**
+   * LOAD_IM2COL of spatial rank <= 2: spad[slot] ← zeros, then rows×cols elements from the tables at
+   * `rowTab` (row0's entry) and `colTab` (col0's entry of the first of three arrays `colStride` bytes apart),
+   * H×W spatial extents (rank 1: H = 1). Layout and ranges: runtime/tile/gather-tables.ts.
+   */
+  gatherIm2col(slot: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, padValue: number): void {
+    this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowTab, colTab, colStride, h, w, padValue, this.tmp);
+  }
+
+  /**
+   * STORE requant of a whole tile straight into DRAM (addresses and table range checked by the caller).
+   * Returns -1, or the row whose table entry has a negative multiplier or a shift outside -31..30 (rows
+   * before it are written, as the reference does).
+   */
+  storeRequant(slot: number, addr: number, stride: number, rows: number, cols: number, table: number, perRow: boolean, qmin: number, qmax: number): number {
+    return this.storeRequantFn(this.accOffset + 4 * slot * this.tt, this.t, addr, stride, rows, cols, table, perRow ? 1 : 0, qmin, qmax);
+  }
+
+  /** STORE raw32 of a whole tile into DRAM (checked by the caller). */
+  storeRaw(slot: number, addr: number, stride: number, rows: number, cols: number): void {
+    this.storeRawFn(this.accOffset + 4 * slot * this.tt, this.t, addr, stride, rows, cols);
+  }
+
+  /** PRELOAD: mode 0 zero, 1 broadcast, 2 tile (checked by the caller). */
+  preload(slot: number, mode: 0 | 1 | 2, addr: number, stride: number, rows: number, cols: number): void {
+    this.preloadFn(this.accOffset + 4 * slot * this.tt, this.t, addr, stride, rows, cols, mode);
   }
 
   requantizeOne(x: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): number {

@@ -176,4 +176,150 @@
         (local.get $cols))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $copyRows (i32.lt_u (local.get $r) (local.get $rows)))))
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; LOAD_IM2COL (docs/isa.md) for spatial rank 1 and 2, from separable tables the machine writes once per
+  ;; gather descriptor (runtime/tile/gather-tables.ts). For matrix row `row` (channel c, kernel tap kh, kw) and
+  ;; column `col` (batch n, output position oh, ow), im2colSource is
+  ;;   n·xs0 + (channelStart + c)·xs1 + vh·W + vw,  vh = oh·sh − ph + kh·dh,  vw = ow·sw − pw + kw·dw,
+  ;; or padding unless 0 <= vh < H and 0 <= vw < W. So with, per row, base = x + (channelStart + c)·xs1 +
+  ;; th·W + tw, th = kh·dh, tw = kw·dw (12 bytes: base, th, tw), and per column three int32 arrays colStride
+  ;; bytes apart, cb = n·xs0 + ch·W + cw, ch = oh·sh − ph, cw = ow·sw − pw, element (r, c) is
+  ;;   (ch + th) <u H and (cw + tw) <u W ? int8 DRAM[base + cb] : padValue.
+  ;; Addresses are sums modulo 2^32 that are exact for every element read; the table writer keeps th, tw, ch,
+  ;; cw within ±2^29 so the two validity sums never wrap. Rank 1 is rank 2 with H = 1 and th = ch = 0.
+  ;; Sixteen columns at a time: the index arithmetic and validity in SIMD, then sixteen byte loads (a padding
+  ;; lane reads address 0 and is replaced by padValue). The column arrays hold 16 readable entries past the
+  ;; matrix's last column, so a chunk never reads outside them; lanes past `cols` are never stored.
+  (func (export "gatherIm2col")
+    (param $dst i32) (param $t i32) (param $rows i32) (param $cols i32) (param $rowTab i32) (param $colTab i32)
+    (param $colStride i32) (param $h i32) (param $w i32) (param $pad i32) (param $tmp i32)
+    (local $r i32) (local $j i32) (local $out i32) (local $cb i32) (local $chp i32) (local $cwp i32) (local $rem i32)
+    (local $base v128) (local $th v128) (local $tw v128) (local $hv v128) (local $wv v128) (local $padv v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $v v128)
+    (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $t) (local.get $t)))
+    (local.set $hv (i32x4.splat (local.get $h)))
+    (local.set $wv (i32x4.splat (local.get $w)))
+    (local.set $padv (i8x16.splat (local.get $pad)))
+    (loop $rowLoop
+      (local.set $base (i32x4.splat (i32.load (local.get $rowTab))))
+      (local.set $th (i32x4.splat (i32.load offset=4 (local.get $rowTab))))
+      (local.set $tw (i32x4.splat (i32.load offset=8 (local.get $rowTab))))
+      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $t))))
+      (local.set $cb (local.get $colTab))
+      (local.set $j (i32.const 0))
+      (loop $chunks
+        (local.set $chp (i32.add (local.get $cb) (local.get $colStride)))
+        (local.set $cwp (i32.add (local.get $chp) (local.get $colStride)))
+        (local.set $m0 (v128.and
+          (i32x4.lt_u (i32x4.add (v128.load offset=0 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
+          (i32x4.lt_u (i32x4.add (v128.load offset=0 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
+        (local.set $s0 (v128.and (i32x4.add (v128.load offset=0 align=4 (local.get $cb)) (local.get $base)) (local.get $m0)))
+        (local.set $m1 (v128.and
+          (i32x4.lt_u (i32x4.add (v128.load offset=16 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
+          (i32x4.lt_u (i32x4.add (v128.load offset=16 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
+        (local.set $s1 (v128.and (i32x4.add (v128.load offset=16 align=4 (local.get $cb)) (local.get $base)) (local.get $m1)))
+        (local.set $m2 (v128.and
+          (i32x4.lt_u (i32x4.add (v128.load offset=32 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
+          (i32x4.lt_u (i32x4.add (v128.load offset=32 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
+        (local.set $s2 (v128.and (i32x4.add (v128.load offset=32 align=4 (local.get $cb)) (local.get $base)) (local.get $m2)))
+        (local.set $m3 (v128.and
+          (i32x4.lt_u (i32x4.add (v128.load offset=48 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
+          (i32x4.lt_u (i32x4.add (v128.load offset=48 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
+        (local.set $s3 (v128.and (i32x4.add (v128.load offset=48 align=4 (local.get $cb)) (local.get $base)) (local.get $m3)))
+        (local.set $v (v128.const i32x4 0 0 0 0))
+        (local.set $v (i8x16.replace_lane 0 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s0)))))
+        (local.set $v (i8x16.replace_lane 1 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s0)))))
+        (local.set $v (i8x16.replace_lane 2 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s0)))))
+        (local.set $v (i8x16.replace_lane 3 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s0)))))
+        (local.set $v (i8x16.replace_lane 4 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s1)))))
+        (local.set $v (i8x16.replace_lane 5 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s1)))))
+        (local.set $v (i8x16.replace_lane 6 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s1)))))
+        (local.set $v (i8x16.replace_lane 7 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s1)))))
+        (local.set $v (i8x16.replace_lane 8 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s2)))))
+        (local.set $v (i8x16.replace_lane 9 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s2)))))
+        (local.set $v (i8x16.replace_lane 10 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s2)))))
+        (local.set $v (i8x16.replace_lane 11 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s2)))))
+        (local.set $v (i8x16.replace_lane 12 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s3)))))
+        (local.set $v (i8x16.replace_lane 13 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s3)))))
+        (local.set $v (i8x16.replace_lane 14 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s3)))))
+        (local.set $v (i8x16.replace_lane 15 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s3)))))
+        (local.set $v (v128.bitselect (local.get $v) (local.get $padv)
+          (i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s (local.get $m0) (local.get $m1)) (i16x8.narrow_i32x4_s (local.get $m2) (local.get $m3)))))
+        (local.set $rem (i32.sub (local.get $cols) (local.get $j)))
+        (if (i32.ge_u (local.get $rem) (i32.const 16))
+          (then (v128.store align=1 (i32.add (local.get $out) (local.get $j)) (local.get $v)))
+          (else
+            (v128.store (local.get $tmp) (local.get $v))
+            (memory.copy (i32.add (local.get $out) (local.get $j)) (local.get $tmp) (local.get $rem))))
+        (local.set $cb (i32.add (local.get $cb) (i32.const 64)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $chunks (i32.lt_u (local.get $j) (local.get $cols))))
+      (local.set $rowTab (i32.add (local.get $rowTab) (i32.const 12)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $rowLoop (i32.lt_u (local.get $r) (local.get $rows)))))
+
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; STORE requant, the whole tile: for r < rows the entry at table + (perRow ? 12·r : 0) (multiplier, shift,
+  ;; zeroPoint, int32), then DRAM[dst + r·stride + c] = int8 requantize(acc[r][c]) for c < cols. The machine
+  ;; has checked every address; an entry with multiplier < 0 or shift outside -31..30 stops the store before
+  ;; its row is written and returns that row's index (the machine faults with its message), else -1.
+  (func (export "storeRequant")
+    (param $acc i32) (param $t i32) (param $dst i32) (param $stride i32) (param $rows i32) (param $cols i32)
+    (param $table i32) (param $perRow i32) (param $qmin i32) (param $qmax i32) (result i32)
+    (local $r i32) (local $c i32) (local $e i32) (local $m i32) (local $shift i32) (local $zp i32) (local $src i32) (local $out i32)
+    (loop $rowLoop
+      (local.set $e (i32.add (local.get $table) (select (i32.mul (local.get $r) (i32.const 12)) (i32.const 0) (local.get $perRow))))
+      (local.set $m (i32.load (local.get $e)))
+      (local.set $shift (i32.load offset=4 (local.get $e)))
+      (local.set $zp (i32.load offset=8 (local.get $e)))
+      (if (i32.or (i32.lt_s (local.get $m) (i32.const 0))
+            (i32.or (i32.lt_s (local.get $shift) (i32.const -31)) (i32.gt_s (local.get $shift) (i32.const 30))))
+        (then (return (local.get $r))))
+      (local.set $src (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $r) (local.get $t)) (i32.const 2))))
+      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $stride))))
+      (local.set $c (i32.const 0))
+      (loop $colLoop
+        (i32.store8 (i32.add (local.get $out) (local.get $c))
+          (call $requantize (i32.load (i32.add (local.get $src) (i32.shl (local.get $c) (i32.const 2))))
+            (local.get $m) (local.get $shift) (local.get $zp) (local.get $qmin) (local.get $qmax)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br_if $colLoop (i32.lt_u (local.get $c) (local.get $cols))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $rowLoop (i32.lt_u (local.get $r) (local.get $rows))))
+    (i32.const -1))
+
+  ;; STORE raw32: rows of cols int32 (little-endian, as DRAM holds them) from the accumulator tile at $acc.
+  (func (export "storeRaw")
+    (param $acc i32) (param $t i32) (param $dst i32) (param $stride i32) (param $rows i32) (param $cols i32)
+    (local $r i32)
+    (loop $rowLoop
+      (memory.copy
+        (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $stride)))
+        (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $r) (local.get $t)) (i32.const 2)))
+        (i32.shl (local.get $cols) (i32.const 2)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $rowLoop (i32.lt_u (local.get $r) (local.get $rows)))))
+
+  ;; PRELOAD: the accumulator tile at $acc ← zeros; then per row r < rows, for c < cols, $mode 1 (broadcast)
+  ;; the int32 at src + r·stride, $mode 2 (tile) the int32 at src + r·stride + 4c; $mode 0 (zero) nothing more.
+  (func (export "preload")
+    (param $acc i32) (param $t i32) (param $src i32) (param $stride i32) (param $rows i32) (param $cols i32) (param $mode i32)
+    (local $r i32) (local $c i32) (local $v i32) (local $row i32)
+    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (i32.mul (local.get $t) (local.get $t)) (i32.const 2)))
+    (if (i32.eqz (local.get $mode)) (then (return)))
+    (loop $rowLoop
+      (local.set $row (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $r) (local.get $t)) (i32.const 2))))
+      (if (i32.eq (local.get $mode) (i32.const 1))
+        (then
+          (local.set $v (i32.load (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $stride)))))
+          (local.set $c (i32.const 0))
+          (loop $colLoop
+            (i32.store (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2))) (local.get $v))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br_if $colLoop (i32.lt_u (local.get $c) (local.get $cols)))))
+        (else
+          (memory.copy (local.get $row) (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $stride))) (i32.shl (local.get $cols) (i32.const 2)))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $rowLoop (i32.lt_u (local.get $r) (local.get $rows)))))
 )
