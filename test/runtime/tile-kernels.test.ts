@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { CodeBuilder, type TileProgram } from '../../backend/program.js';
 import type { Target } from '../../backend/target.js';
 import { INT32_MAX } from '../../ir/arith.js';
-import { TileMachine, type TileKernels } from '../../runtime/tile/machine.js';
+import { encodeGatherDescriptor } from '../../backend/gather.js';
+import { im2colGeometry, im2colSource } from '../../ir/im2col.js';
+import { type HostOp, TileMachine, type TileKernels } from '../../runtime/tile/machine.js';
 
 // The WebAssembly LOAD, MATMUL and STORE requantization against the TypeScript reference: seeded random tile programs (every t shape class:
 // below, at and above the kernel's 16-column blocks, odd k, partial m/n/k, accumulate or not, garbage left
@@ -101,5 +103,158 @@ describe("tile machine kernels: 'wasm' equals 'ts'", () => {
     m.reset();
     const again = m.run();
     expect(again).toEqual(new TileMachine(p, { kernels: 'ts' }).run());
+  });
+});
+
+/** A gather geometry: x's shape and the Im2Col attributes (out extents >= 1 on every axis). */
+interface GatherCase { readonly tile: number; readonly rank: number; readonly seed: number; readonly ops: number; readonly rewrite: 'none' | 'store' | 'host' }
+
+const HOST_REWRITE = 9;
+/** Byte regions of a gather program's DRAM. */
+const DESC = 0, DESC_B = 128, X = 256;
+
+/**
+ * Seeded random LOAD_IM2COLs (rank 1 to 3, batch 1-2, a channel range of a grouped conv, strides, dilations,
+ * asymmetric pads, any pad value, partial tiles anywhere in the matrix) over scratchpad slots holding garbage,
+ * then every slot multiplied into the accumulator and stored raw. Optionally the descriptor is rewritten
+ * mid-run (by a raw32 STORE or a HOST op) with another geometry of the same matrix size, so later gathers
+ * through it must follow its new meaning, and on the next run the earlier ones too.
+ */
+function randomGatherProgram({ tile: t, rank, seed, ops, rewrite }: GatherCase): { program: TileProgram; slotsAfterRun: (run: 1 | 2) => number[][] } {
+  let s = seed >>> 0;
+  const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
+  const below = (n: number): number => next() % n;
+  const spatial = Array.from({ length: rank }, () => 1 + below(rank === 3 ? 4 : 7));
+  const kernel = spatial.map(() => 1 + below(3)), stride = spatial.map(() => 1 + below(3)), dilation = spatial.map(() => 1 + below(2));
+  const pads = [...spatial.map(() => below(3)), ...spatial.map(() => below(3))];
+  // A window that does not fit is shrunk to 1 (out = 1 + floor((size + pads − 1) / stride) >= 1).
+  spatial.forEach((n, d) => { if (n + pads[d]! + pads[rank + d]! < dilation[d]! * (kernel[d]! - 1) + 1) kernel[d] = 1; });
+  const batch = 1 + below(2), channels = 1 + below(4), c = channels + below(3), channelStart = below(c - channels + 1);
+  const xShape = [batch, c, ...spatial];
+  const attrs = { kernel_shape: kernel, strides: stride, dilations: dilation, pads, padValue: below(256) - 128, channelStart, channels };
+  // B: the same matrix size (begin and end pads swapped), another pad value and input.
+  const attrsB = { ...attrs, pads: [...pads.slice(rank), ...pads.slice(0, rank)], padValue: below(256) - 128 };
+  const xBytes = xShape.reduce((p, v) => p * v, 1), xB = X + xBytes;
+  const geo = im2colGeometry(xShape, attrs, 'case');
+  const data = new Uint8Array(2 * xBytes);
+  for (let i = 0; i < data.length; i++) data[i] = below(256);
+  const descA = encodeGatherDescriptor({ x: X, xShape, attrs }), descB = encodeGatherDescriptor({ x: xB, xShape, attrs: attrsB });
+  const garbage = X + data.length, out = garbage + t * t + 4 - ((garbage + t * t) % 4);
+  const code = new CodeBuilder();
+  for (let slot = 0; slot < 6; slot++) code.load(slot, garbage, t, t, t);
+  // The last gather into each slot, and whether it ran after the rewrite.
+  const last: ({ row0: number; col0: number; rows: number; cols: number; rewritten: boolean } | undefined)[] = new Array(6).fill(undefined);
+  // The STORE rewrite copies 100 bytes through the accumulator (rows·cols = 25 words cover rank 3's 25).
+  const rewriteAt = rewrite === 'none' || (rewrite === 'store' && t < 5) ? -1 : below(ops);
+  for (let i = 0; i < ops; i++) {
+    if (i === rewriteAt) {
+      if (rewrite === 'host') code.host(HOST_REWRITE, 0, 0);
+      else {
+        code.preload(2, 'tile', DESC_B, 20, 5, 5);
+        code.store(2, DESC, 20, 5, 5, 'raw32', 0, false, 0, 0);
+      }
+    }
+    const row0 = below(geo.rows), col0 = below(geo.cols);
+    const rows = 1 + below(Math.min(t, geo.rows - row0)), cols = 1 + below(Math.min(t, geo.cols - col0));
+    const slot = below(6);
+    code.loadIm2col(slot, DESC, row0, col0, rows, cols);
+    last[slot] = { row0, col0, rows, cols, rewritten: rewriteAt >= 0 && i >= rewriteAt };
+  }
+  for (let slot = 0; slot < 6; slot++) {
+    code.matmul(slot % 3, slot, slot, t, t, t, slot >= 3);
+  }
+  for (let slot = 0; slot < 3; slot++) code.store(slot, out + slot * 4 * t * t, 4 * t, t, t, 'raw32', 0, false, 0, 0);
+  const garbageBytes = Uint8Array.from({ length: t * t }, () => below(256));
+  // The reference: each slot's last gather element by element with im2colSource, through A or B.
+  const geoB = im2colGeometry(xShape, attrsB, 'case B');
+  const slotsAfterRun = (run: 1 | 2): number[][] => last.map((g) => {
+    if (g === undefined) return [...new Int8Array(garbageBytes.buffer)];
+    const useB = rewriteAt >= 0 && (run === 2 || g.rewritten);
+    const [gg, x, pad] = useB ? [geoB, xB, attrsB.padValue] : [geo, X, attrs.padValue];
+    return Array.from({ length: t * t }, (_, e) => {
+      const r = Math.floor(e / t), c = e % t;
+      if (r >= g.rows || c >= g.cols) return 0;
+      const src = im2colSource(gg, g.row0 + r, g.col0 + c);
+      return src < 0 ? pad : (data[x - X + src]! << 24) >> 24;
+    });
+  });
+  const program: TileProgram = {
+    target: target(t), dramBytes: out + 3 * 4 * t * t, tensors: [], hostData: new Uint8Array(0), code: code.bytes(),
+    constants: [
+      { name: 'descA', kind: 'int32', addr: DESC, data: descA }, { name: 'descB', kind: 'int32', addr: DESC_B, data: descB },
+      { name: 'x', kind: 'bytes', addr: X, data }, { name: 'garbage', kind: 'bytes', addr: garbage, data: garbageBytes },
+    ],
+  };
+  return { program, slotsAfterRun };
+}
+
+/** The HOST op of randomGatherProgram: copies descriptor B over descriptor A. */
+const rewriteOp: HostOp = { name: 'rewrite', run: ({ dram }) => { dram.copyWithin(DESC, DESC_B, DESC_B + 128); return 10; } };
+
+/** Two runs on one machine (DRAM kept between them): counters, DRAM and every scratchpad slot after each. */
+function runGatherTwice(p: TileProgram, kernels: TileKernels): [unknown, string, number[][]][] {
+  const m = new TileMachine(p, { kernels, hostOps: new Map([[HOST_REWRITE, rewriteOp]]) });
+  const state = (counters: unknown): [unknown, string, number[][]] => [counters, Buffer.from(m.dram).toString('hex'), Array.from({ length: 6 }, (_, s) => [...m.scratchpadTile(s)])];
+  const first = state(m.run());
+  return [first, state(m.run())];
+}
+
+describe("tile machine LOAD_IM2COL: 'wasm' equals 'ts'", () => {
+  it('seeded random gathers (rank 1-3, batch, groups, pads, strides, dilations, partial tiles, descriptor rewrites)', () => {
+    fc.assert(fc.property(
+      fc.record({
+        tile: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constantFrom(16, 17, 32)), rank: fc.integer({ min: 1, max: 3 }), seed: fc.integer(),
+        ops: fc.integer({ min: 1, max: 24 }), rewrite: fc.constantFrom('none', 'store', 'host'),
+      }),
+      (k) => {
+        const { program, slotsAfterRun } = randomGatherProgram(k);
+        const ts = runGatherTwice(program, 'ts');
+        expect(runGatherTwice(program, 'wasm')).toEqual(ts);
+        // And both equal im2colSource element by element, following the rewrite within the run and after it.
+        expect(ts[0]![2]).toEqual(slotsAfterRun(1));
+        expect(ts[1]![2]).toEqual(slotsAfterRun(2));
+      },
+    ), { seed: 0x9a7e, numRuns: 150 });
+  });
+
+});
+
+describe("tile machine faults: 'wasm' equals 'ts'", () => {
+  const fault = (p: TileProgram, kernels: TileKernels): [string, string] => {
+    const m = new TileMachine(p, { kernels });
+    try { m.run(); } catch (e) { return [(e as Error).message, Buffer.from(m.dram).toString('hex')]; }
+    return ['no fault', ''];
+  };
+
+  it('a bad requant table entry faults with the same message, after the same rows are written', () => {
+    for (const [bad, entry] of [[0, [-1, 0, 0]], [3, [5, 31, 0]], [5, [5, -32, 1]], [7, [-7, 99, 0]]] as const) {
+      const t = 8, c = new CodeBuilder();
+      c.preload(0, 'tile', 0, 4 * t, t, t);
+      c.store(0, 4 * t * t, t, t, t, 'requant', 5 * t * t, true, -100, 90);
+      const table = new Int32Array(3 * t);
+      for (let r = 0; r < t; r++) table.set([0x50000000 + r, -r, r - 3], 3 * r);
+      table.set(entry, 3 * bad);
+      const p: TileProgram = {
+        target: target(t), dramBytes: 5 * t * t + table.byteLength, tensors: [], hostData: new Uint8Array(0), code: c.bytes(),
+        constants: [{ name: 'acc', kind: 'int32', addr: 0, data: new Uint8Array(Int32Array.from({ length: t * t }, (_, i) => (i * 7919) % 5000 - 2500).buffer) },
+          { name: 'table', kind: 'requant', addr: 5 * t * t, data: new Uint8Array(table.buffer) }],
+      };
+      const ts = fault(p, 'ts');
+      expect(ts[0]).toMatch(/^tile machine fault at instruction 1 \(STORE\): requant entry at 0x[0-9a-f]+ has/);
+      expect(fault(p, 'wasm')).toEqual(ts);
+    }
+  });
+
+  it('a gather outside the matrix or through a corrupt descriptor faults with the same message', () => {
+    const good = randomGatherProgram({ tile: 8, rank: 2, seed: 3, ops: 2, rewrite: 'none' }).program;
+    const outside = new CodeBuilder();
+    outside.loadIm2col(0, DESC, 0, 100000, 1, 1);
+    const corrupt = { ...good.constants[0]!, data: good.constants[0]!.data.slice() };
+    new DataView(corrupt.data.buffer).setInt32(4, 9, true); // rank 9
+    for (const p of [{ ...good, code: outside.bytes() }, { ...good, constants: [corrupt, ...good.constants.slice(1)] }]) {
+      const ts = fault(p, 'ts');
+      expect(ts[0]).toMatch(/^tile machine fault at instruction \d+ \(LOAD_IM2COL\): /);
+      expect(fault(p, 'wasm')).toEqual(ts);
+    }
   });
 });
