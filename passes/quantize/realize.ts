@@ -2,6 +2,7 @@ import {
   type ActivationBounds, accumulatorRange, addRescale, clampBounds, fitsInt32, foldInputZeroPoint, qRange, quantizeBias, quantizeF32,
   quantizeMultiplier, requantMultiplier,
 } from '../../ir/arith.js';
+import type { TensorData } from '../../ir/dtype.js';
 import { fail, invariant, unsupported } from '../../ir/errors.js';
 import type { Graph, QuantParams, ValueType } from '../../ir/graph.js';
 import { nodeLabel } from '../../ir/infer.js';
@@ -52,6 +53,26 @@ function transposedColumns(codes: ArrayLike<number>, channels: number, k: number
   const out = new Float64Array(codes.length);
   for (let j = 0; j < k; j++) for (let c = 0; c < channels; c++) out[c * k + j] = codes[j * channels + c]!;
   return out;
+}
+
+/**
+ * dst[i] = the symmetric code of src[i] at its channel's scale (quantizeF32, zero point 0), and rowSums[c] += the
+ * codes of channel c. A plain function over typed arrays so the engine compiles one tight loop for it.
+ */
+function quantizeWeight(src: TensorData, dst: TensorData, scales: readonly number[], layout: WeightLayout, qmin: number, qmax: number, rowSums: Float64Array): void {
+  const { channels, inner } = layout;
+  for (let i = 0; i < src.length;) {
+    for (let c = 0; c < channels; c++) {
+      const scale = scales[c]!;
+      let sum = 0;
+      for (const end = i + inner; i < end; i++) {
+        const q = quantizeF32(src[i]!, scale, 0, qmin, qmax);
+        dst[i] = q;
+        sum += q;
+      }
+      rowSums[c] += sum;
+    }
+  }
 }
 
 class Realizer {
@@ -220,22 +241,17 @@ class Realizer {
   // ---- weights and biases
 
   /**
-   * Int8 weight codes (symmetric, round half to even), named after the float weight when nothing else reads it.
-   * Element i belongs to channel floor(i / inner) % channels (`WeightLayout`), walked block by block so the
-   * scale is fixed in each inner loop.
+   * Int8 weight codes (symmetric, round half to even), and the sum of each channel's codes (what folding the
+   * input zero point into the bias needs), in one walk over the float weight. Element i belongs to channel
+   * floor(i / inner) % channels (`WeightLayout`), walked block by block so the scale is fixed in each inner loop.
    */
-  private int8Weight(n: Node, scales: readonly number[], bits: number, layout: WeightLayout): Tensor {
+  private int8Weight(n: Node, scales: readonly number[], bits: number, layout: WeightLayout): { codes: Tensor; rowSums: Float64Array } {
     const w = this.g.initializers.get(n.inputs[1]!)!;
     const [qmin, qmax] = qRange(bits, true);
     const codes = tensor('int8', w.shape);
-    const src = w.data, dst = codes.data, quantize = quantizeF32, { channels, inner } = layout;
-    for (let i = 0; i < src.length;) {
-      for (let c = 0; c < channels; c++) {
-        const scale = scales[c]!;
-        for (const end = i + inner; i < end; i++) dst[i] = quantize(src[i]!, scale, 0, qmin, qmax);
-      }
-    }
-    return codes;
+    const rowSums = new Float64Array(layout.channels);
+    quantizeWeight(w.data, codes.data, scales, layout, qmin, qmax, rowSums);
+    return { codes, rowSums };
   }
 
   private weightName(n: Node, codes: Tensor, quant: QuantParams): string {
@@ -268,23 +284,27 @@ class Realizer {
     const who = nodeLabel(n);
     const { channels } = layout;
     const { scales, perChannel, bits } = this.weightParams(n, channels);
-    const codes = this.int8Weight(n, scales, bits, layout);
+    const { codes, rowSums } = this.int8Weight(n, scales, bits, layout);
     const axis = weightChannelAxis(n);
     const wName = this.weightName(n, codes, { scale: perChannel ? scales : [scales[0]!], zeroPoint: perChannel ? scales.map(() => 0) : [0], bits, ...(perChannel ? { axis } : {}) });
 
     const k = codes.data.length / channels;
-    // Each channel's codes as one contiguous run: the weight itself when a channel is a block (inner = k),
-    // else (Gemm B [K, N]) a transposed copy.
-    const contiguous = layout.inner === k;
-    const columns = contiguous ? codes.data : transposedColumns(codes.data, channels, k);
+    // Any k products of these codes with input codes stay within k·max|w|·max|x| of the bias: when that bound
+    // fits int32 the channel is proven without reading its weights again.
+    const [wmin, wmax] = qRange(bits, true);
+    const termBound = k * Math.max(-wmin, wmax) * Math.max(-x.qmin, x.qmax);
+    let columns: ArrayLike<number> | undefined;
     const bias = tensor('int32', [channels]);
     for (let c = 0; c < channels; c++) {
-      let rowSum = 0;
-      for (let j = c * k, end = j + k; j < end; j++) rowSum += columns[j]!;
-      const folded = foldInputZeroPoint(quantizeBias(biasOf(c), x.scale, scales[c]!, `${who} bias[${c}]`), rowSum, x.zeroPoint);
-      const [lo, hi] = accumulatorRange(columns, c * k, k, x.qmin, x.qmax, folded);
-      if (!fitsInt32(lo, hi)) {
-        fail(`${who}: output channel ${c} can accumulate [${lo}, ${hi}] (bias ${folded} with the input zero point folded in), beyond int32; the layer cannot run on 32-bit accumulators`);
+      const folded = foldInputZeroPoint(quantizeBias(biasOf(c), x.scale, scales[c]!, `${who} bias[${c}]`), rowSums[c]!, x.zeroPoint);
+      if (!fitsInt32(-(Math.abs(folded) + termBound), Math.abs(folded) + termBound)) {
+        // Each channel's codes as one contiguous run: the weight itself when a channel is a block (inner = k),
+        // else (Gemm B [K, N]) a transposed copy.
+        columns ??= layout.inner === k ? codes.data : transposedColumns(codes.data, channels, k);
+        const [lo, hi] = accumulatorRange(columns, c * k, k, x.qmin, x.qmax, folded);
+        if (!fitsInt32(lo, hi)) {
+          fail(`${who}: output channel ${c} can accumulate [${lo}, ${hi}] (bias ${folded} with the input zero point folded in), beyond int32; the layer cannot run on 32-bit accumulators`);
+        }
       }
       bias.data[c] = folded;
     }
