@@ -58,6 +58,9 @@ export function applyRules(g: Graph, rules: readonly Rule[], opts: ApplyRulesOpt
   const max = opts.maxIterations ?? DEFAULT_MAX_ITERATIONS;
   const pass = opts.name ?? 'rewrite';
   invariant(Number.isInteger(max) && max >= 1, `pass '${pass}': maxIterations must be an integer >= 1, got ${max}`);
+  // The rewritten graph, created at the first rewrite: its own node list and maps, which each rewrite changes
+  // in place (not a copy of the whole graph per rewrite). Rules only read it, and only during their call.
+  let work: WorkingGraph | undefined;
   let cur = g;
   for (let sweep = 1; ; sweep++) {
     const fired: string[] = [];
@@ -68,9 +71,9 @@ export function applyRules(g: Graph, rules: readonly Rule[], opts: ApplyRulesOpt
       for (const rule of rules) {
         const result = rule(node, cur);
         if (!result) continue;
-        const applied = applyResult(cur, i, result);
-        cur = applied.graph;
-        next = applied.next;
+        work ??= new WorkingGraph(g);
+        cur = work.graph;
+        next = work.apply(i, result);
         const line = `${ruleName(rule)} on ${nodeLabel(node)}`;
         fired.push(line);
         opts.log?.(`${pass}: ${line}`);
@@ -89,44 +92,70 @@ export function applyRules(g: Graph, rules: readonly Rule[], opts: ApplyRulesOpt
 
 /** Applies one rule result to node `at`; returns the new graph and the index of the first node after the replacement. */
 export function applyResult(g: Graph, at: number, r: RewriteResult): { graph: Graph; next: number } {
-  const matched = g.nodes[at];
-  invariant(matched !== undefined, `rewrite at node index ${at} of ${g.nodes.length}`);
-  const removed = new Set<string>([matched.name, ...(r.remove ?? [])]);
-  const rename = resolveRenames(g, r.rename);
-  const renameNode = (n: Node): Node => (rename.size === 0 ? n : renameValues(n, rename));
+  const work = new WorkingGraph(g);
+  const next = work.apply(at, r);
+  return { graph: work.graph, next };
+}
 
-  const nodes: Node[] = [];
-  const removedOutputs: string[] = [];
-  let next = 0;
-  g.nodes.forEach((n, j) => {
-    if (j === at) {
-      nodes.push(...r.replace.map(renameNode));
-      next = nodes.length;
+/**
+ * A copy of a graph's node list, value types and initializers that rewrites change in place; `graph` shows them
+ * as a Graph. The graph it was made from is never touched.
+ */
+class WorkingGraph {
+  private readonly nodes: Node[];
+  private readonly values: Map<string, ValueType>;
+  private readonly initializers: Map<string, Tensor>;
+  readonly graph: Graph;
+
+  constructor(g: Graph) {
+    this.nodes = [...g.nodes];
+    this.values = new Map(g.values);
+    this.initializers = new Map(g.initializers);
+    this.graph = { ...g, nodes: this.nodes, values: this.values, initializers: this.initializers };
+  }
+
+  /** Applies `r` to node `at` (see RewriteResult); returns the index of the first node after the replacement. */
+  apply(at: number, r: RewriteResult): number {
+    const { nodes, values, initializers } = this;
+    const matched = nodes[at];
+    invariant(matched !== undefined, `rewrite at node index ${at} of ${nodes.length}`);
+    const removed = new Set<string>([matched.name, ...(r.remove ?? [])]);
+    const rename = resolveRenames(this.graph, r.rename);
+
+    // The other removed nodes go first (from the back, so indices stay valid), then m's place takes the replacement.
+    const removedOutputs: string[] = [...matched.outputs];
+    let found = 1;
+    if (removed.size > 1) {
+      for (let j = nodes.length - 1; j >= 0; j--) {
+        const n = nodes[j]!;
+        if (j === at || !removed.has(n.name)) continue;
+        found++;
+        removedOutputs.push(...n.outputs);
+        nodes.splice(j, 1);
+        if (j < at) at--;
+      }
     }
-    if (removed.has(n.name)) removedOutputs.push(...n.outputs);
-    else nodes.push(renameNode(n));
-  });
-  invariant(nodes.length === g.nodes.length - removed.size + r.replace.length,
-    `rewrite of ${nodeLabel(matched)} removes nodes [${[...removed].join(', ')}] that are not all in graph '${g.name}'`);
+    invariant(found === removed.size,
+      `rewrite of ${nodeLabel(matched)} removes nodes [${[...removed].join(', ')}] that are not all in graph '${this.graph.name}'`);
+    nodes.splice(at, 1, ...r.replace);
+    if (rename.size > 0) for (let j = 0; j < nodes.length; j++) nodes[j] = renameValues(nodes[j]!, rename);
 
-  const values = new Map(g.values);
-  const initializers = r.newInitializers && r.newInitializers.size > 0 ? new Map(g.initializers) : g.initializers;
-  const definedAnew = new Set<string>([...rename.values()]);
-  for (const n of r.replace) for (const o of n.outputs) definedAnew.add(rename.get(o) ?? o);
-  for (const [name, t] of r.newInitializers ?? []) {
-    (initializers as Map<string, Tensor>).set(name, t);
-    definedAnew.add(name);
+    const definedAnew = new Set<string>([...rename.values()]);
+    for (const n of r.replace) for (const o of n.outputs) definedAnew.add(rename.get(o) ?? o);
+    for (const [name, t] of r.newInitializers ?? []) {
+      initializers.set(name, t);
+      definedAnew.add(name);
+    }
+    for (const o of removedOutputs) if (o !== '' && !definedAnew.has(o)) values.delete(o);
+    for (const [from, to] of rename) {
+      const t = values.get(from);
+      if (t && !values.has(to)) values.set(to, t);
+      values.delete(from);
+    }
+    for (const [name, t] of r.newValues ?? []) values.set(name, t);
+    for (const [name, t] of r.newInitializers ?? []) if (!values.has(name)) values.set(name, { dtype: t.dtype, shape: t.shape });
+    return at + r.replace.length;
   }
-  for (const o of removedOutputs) if (o !== '' && !definedAnew.has(o)) values.delete(o);
-  for (const [from, to] of rename) {
-    const t = values.get(from);
-    if (t && !values.has(to)) values.set(to, t);
-    values.delete(from);
-  }
-  for (const [name, t] of r.newValues ?? []) values.set(name, t);
-  for (const [name, t] of r.newInitializers ?? []) if (!values.has(name)) values.set(name, { dtype: t.dtype, shape: t.shape });
-
-  return { graph: { ...g, nodes, values, initializers }, next };
 }
 
 /** Follows rename chains (a->b, b->c gives a->c) and checks the interface names are untouched. */

@@ -58,6 +58,39 @@ describe('applyRules', () => {
     verifyGraph(out);
   });
 
+  it('rewrites its own copies: the input graph stays untouched through removals, new initializers and renames', () => {
+    // k -> c; x -> Relu r1 -> a -> Relu r2 -> b -> Identity i -> d -> Add s (d + c) -> y
+    const g = buildGraph({
+      inputs: { x: vt('float32', [2]) },
+      nodes: [
+        node('Constant', 'k', [], ['c'], { value: f32([2], [1, 2]) }),
+        node('Relu', 'r1', ['x'], ['a'], {}),
+        node('Relu', 'r2', ['a'], ['b'], {}),
+        node('Identity', 'i', ['b'], ['d'], {}),
+        node('Add', 's', ['d', 'c'], ['y'], {}),
+      ],
+      outputs: ['y'],
+    });
+    const before = { nodes: [...g.nodes], values: [...g.values.keys()], initializers: [...g.initializers.keys()] };
+    const fold: Rule = (n) => (n.op === 'Constant' ? { replace: [], newInitializers: new Map([[n.outputs[0]!, f32([2], [1, 2])]]) } : undefined);
+    // Relu(Relu(v)): one Relu 'fused' in the second one's place, the first one removed.
+    const fuse: Rule = (n, cur) => {
+      const p = n.op === 'Relu' ? cur.nodes.find((m) => m.outputs.includes(n.inputs[0]!)) : undefined;
+      return p?.op === 'Relu' ? { replace: [node('Relu', 'fused', p.inputs, n.outputs, {})], remove: [p.name] } : undefined;
+    };
+    const skipIdentity: Rule = (n) => (n.op === 'Identity' ? { replace: [], rename: new Map([[n.outputs[0]!, n.inputs[0]!]]) } : undefined);
+    const lines: string[] = [];
+    const out = applyRules(g, [fold, fuse, skipIdentity], { name: 't', log: (l) => lines.push(l) });
+    // One sweep: after 'fused' took r2's place (r1 before it removed), the sweep goes on with the Identity.
+    expect(lines).toEqual(["t: fold on Constant 'k'", "t: fuse on Relu 'r2'", "t: skipIdentity on Identity 'i'"]);
+    expect(out.nodes.map((n) => [n.name, n.inputs, n.outputs])).toEqual([['fused', ['x'], ['b']], ['s', ['b', 'c'], ['y']]]);
+    expect([...out.initializers.keys()]).toEqual(['c']);
+    expect(out.values.has('a') || out.values.has('d')).toBe(false);
+    verifyGraph(out);
+    expect({ nodes: g.nodes, values: [...g.values.keys()], initializers: [...g.initializers.keys()] }).toEqual(before);
+    expect(g.nodes.every((n, i) => n === before.nodes[i])).toBe(true);
+  });
+
   it('throws, naming the pass and the rule, when rules do not converge', () => {
     // Swaps Relu <-> Sigmoid forever.
     const flip: Rule = (n) =>
