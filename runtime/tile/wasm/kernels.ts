@@ -1,3 +1,4 @@
+import { invariant } from '../../../ir/errors.js';
 import { MATMUL_WASM_BASE64 } from './kernels-wasm.js';
 
 // The WebAssembly side of the tile machine: one memory holding the scratchpad, the accumulator and the
@@ -13,9 +14,7 @@ function kernelModule(): WebAssembly.Module {
 }
 
 type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number) => void;
-type RequantizeExport = (x: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => number;
 type LoadExport = (spad: number, src: number, stride: number, rows: number, cols: number, t: number) => void;
-type RequantizeRowExport = (acc: number, out: number, n: number, m: number, shift: number, zp: number, qmin: number, qmax: number) => void;
 type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, pad: number, tmp: number) => void;
 type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number) => number;
 type StoreRawExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number) => void;
@@ -31,8 +30,15 @@ const MAX_PAGES = 65536;
  * requantize. multiplier >= 0 and shift in -31..30, as STORE checks.
  */
 export function wasmRequantize(x: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): number {
-  probe ??= WasmTileMemory.create(1, 1, 1, 1, 0)!;
-  return probe.requantizeOne(x, multiplier, shift, zeroPoint, qmin, qmax);
+  // One 1×1 STORE: the table entry at DRAM 0, the result at DRAM 12.
+  probe ??= WasmTileMemory.create(1, 16, 1, 1, 0)!;
+  probe.acc[0] = x;
+  const view = new DataView(probe.dram.buffer, probe.dram.byteOffset, 16);
+  view.setInt32(0, multiplier, true);
+  view.setInt32(4, shift, true);
+  view.setInt32(8, zeroPoint, true);
+  invariant(probe.storeRequant(0, 12, 1, 1, 1, 0, false, qmin, qmax) === -1, `wasmRequantize: multiplier ${multiplier} or shift ${shift} out of range`);
+  return view.getInt8(12);
 }
 
 const PAGE = 65536;
@@ -41,18 +47,17 @@ const OVERREAD = 64;
 const align = (v: number, to: number): number => Math.ceil(v / to) * to;
 
 /** The layout of one machine's WebAssembly memory (byte offsets). */
-interface Layout { readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly rowOut: number; readonly tables: number; readonly pages: number }
+interface Layout { readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly tables: number; readonly pages: number }
 
 function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number): Layout {
   const spad = align(dramBytes + OVERREAD, 16);
   const acc = align(spad + spadBytes + OVERREAD, 16);
-  // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group; then a STORE row.
+  // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group (or a partial gathered row).
   const pack = align(acc + 4 * accWords + OVERREAD, 16);
   const tmp = pack + Math.ceil(t / 2) * 64 * Math.ceil(t / 16);
-  const rowOut = tmp + 64;
   // Then the LOAD_IM2COL tables (runtime/tile/gather-tables.ts), 16-byte aligned.
-  const tables = align(rowOut + align(t, 16), 16);
-  return { spad, acc, pack, tmp, rowOut, tables, pages: Math.max(1, Math.ceil((tables + tableBytes) / PAGE)) };
+  const tables = tmp + 64;
+  return { spad, acc, pack, tmp, tables, pages: Math.max(1, Math.ceil((tables + tableBytes) / PAGE)) };
 }
 
 /**
@@ -64,14 +69,9 @@ export class WasmTileMemory {
   readonly dram: Uint8Array;
   readonly spad: Int8Array;
   readonly acc: Int32Array;
-  /** The last requantizeRow's int8 results. */
-  readonly rowOut: Int8Array;
   private readonly matmulFn: MatmulExport;
   private readonly loadFn: LoadExport;
   private readonly spadOffset: number;
-  private readonly requantizeFn: RequantizeExport;
-  private readonly requantizeRowFn: RequantizeRowExport;
-  private readonly rowOutOffset: number;
   private readonly accOffset: number;
   private readonly pack: number;
   private readonly tmp: number;
@@ -105,8 +105,6 @@ export class WasmTileMemory {
     const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
     this.matmulFn = instance.exports.matmul as MatmulExport;
     this.loadFn = instance.exports.load as LoadExport;
-    this.requantizeFn = instance.exports.requantize as RequantizeExport;
-    this.requantizeRowFn = instance.exports.requantizeRow as RequantizeRowExport;
     this.gatherIm2colFn = instance.exports.gatherIm2col as GatherIm2colExport;
     this.storeRequantFn = instance.exports.storeRequant as StoreRequantExport;
     this.storeRawFn = instance.exports.storeRaw as StoreRawExport;
@@ -118,12 +116,10 @@ export class WasmTileMemory {
     this.dram = new Uint8Array(memory.buffer, 0, dramBytes);
     this.spad = new Int8Array(memory.buffer, l.spad, spadBytes);
     this.acc = new Int32Array(memory.buffer, l.acc, accWords);
-    this.rowOut = new Int8Array(memory.buffer, l.rowOut, t);
     this.spadOffset = l.spad;
     this.accOffset = l.acc;
     this.pack = l.pack;
     this.tmp = l.tmp;
-    this.rowOutOffset = l.rowOut;
   }
 
   /** spad[slot] ← zeros, then rows×cols bytes from DRAM `addr`, rows `stride` apart (checked by the caller). */
@@ -135,14 +131,6 @@ export class WasmTileMemory {
   matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
     const tt = this.tt;
     this.matmulFn(this.accOffset + 4 * accSlot * tt, this.spadOffset + aSlot * tt, this.spadOffset + bSlot * tt, this.t, m, n, k, accumulate ? 1 : 0, this.pack, this.tmp);
-  }
-
-  /**
-   * rowOut[c] = requantize(acc[at + c]) for c < n (the arithmetic of ir/arith requantize; multiplier >= 0 and
-   * shift in -31..30 are the caller's to check).
-   */
-  requantizeRow(at: number, n: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): void {
-    this.requantizeRowFn(this.accOffset + 4 * at, this.rowOutOffset, n, multiplier, shift, zeroPoint, qmin, qmax);
   }
 
   /**
@@ -171,9 +159,5 @@ export class WasmTileMemory {
   /** PRELOAD: mode 0 zero, 1 broadcast, 2 tile (checked by the caller). */
   preload(slot: number, mode: 0 | 1 | 2, addr: number, stride: number, rows: number, cols: number): void {
     this.preloadFn(this.accOffset + 4 * slot * this.tt, this.t, addr, stride, rows, cols, mode);
-  }
-
-  requantizeOne(x: number, multiplier: number, shift: number, zeroPoint: number, qmin: number, qmax: number): number {
-    return this.requantizeFn(x, multiplier, shift, zeroPoint, qmin, qmax);
   }
 }

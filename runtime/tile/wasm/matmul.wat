@@ -1,5 +1,13 @@
-;; The tile machine's MATMUL in WebAssembly SIMD128 (runtime/tile/wasm/kernels.ts loads it; docs/isa.md,
+;; The tile machine's kernels in WebAssembly SIMD128 (runtime/tile/wasm/kernels.ts loads them; docs/isa.md,
 ;; "Machine implementation"). Plain SIMD128 only: every instruction is deterministic (relaxed SIMD is not).
+;; Exports, each the exact semantics of the instruction in docs/isa.md (machine.ts checks every field and
+;; address first, so none of them can trap):
+;;   matmul        MATMUL (below)
+;;   load          LOAD
+;;   gatherIm2col  LOAD_IM2COL of spatial rank 1 and 2, from per-descriptor row and column tables
+;;   storeRequant  STORE requant, the whole tile; returns the row of a bad requant entry, or -1
+;;   storeRaw      STORE raw32
+;;   preload       PRELOAD (zero, broadcast, tile)
 ;;
 ;; C[m×n] (+)= A[m×k]·B[k×n] on int8 tiles of row stride t (bytes) into an int32 tile of row stride t (words).
 ;; Products are exact: int8 values are sign-extended to int16 and i32x4.dot_i16x8_s multiplies pairs of
@@ -24,7 +32,9 @@
     (local $v0 v128) (local $v1 v128) (local $lo v128) (local $hi v128)
     (local $i i32) (local $arow i32) (local $crow i32) (local $src i32) (local $av v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
-    (local $j0 i32) (local $rem i32) (local $out i32) (local $g i32) (local $word i32)
+    (local $j0 i32) (local $rem i32) (local $out i32)
+    (local $two i32) (local $arow2 i32) (local $aw v128) (local $bv v128)
+    (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128)
 
     (local.set $pairs (i32.shr_u (i32.add (local.get $k) (i32.const 1)) (i32.const 1)))
     (local.set $blocks (i32.shr_u (i32.add (local.get $n) (i32.const 15)) (i32.const 4)))
@@ -53,115 +63,84 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br_if $packPairs (i32.lt_u (local.get $p) (local.get $pairs))))
 
-    ;; Multiply, one row of A and 16 columns at a time.
+    ;; Multiply, two rows of A and 16 columns at a time: each packed B vector loaded serves both rows. An odd
+    ;; last row is computed twice (its second copy is not written).
     (local.set $i (i32.const 0))
     (loop $rows
       (local.set $arow (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $t))))
       (local.set $crow (i32.add (local.get $c) (i32.shl (i32.mul (local.get $i) (local.get $t)) (i32.const 2))))
+      (local.set $two (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $m)))
+      (local.set $arow2 (select (i32.add (local.get $arow) (local.get $t)) (local.get $arow) (local.get $two)))
       (local.set $jb (i32.const 0))
       (loop $colBlocks
         (local.set $s0 (v128.const i32x4 0 0 0 0))
         (local.set $s1 (v128.const i32x4 0 0 0 0))
         (local.set $s2 (v128.const i32x4 0 0 0 0))
         (local.set $s3 (v128.const i32x4 0 0 0 0))
+        (local.set $u0 (v128.const i32x4 0 0 0 0))
+        (local.set $u1 (v128.const i32x4 0 0 0 0))
+        (local.set $u2 (v128.const i32x4 0 0 0 0))
+        (local.set $u3 (v128.const i32x4 0 0 0 0))
         (local.set $src (i32.add (local.get $pack) (i32.shl (local.get $jb) (i32.const 6))))
         (local.set $p (i32.const 0))
         (loop $kPairs
           (local.set $av (i16x8.extend_low_i8x16_s (v128.load16_splat align=1 (i32.add (local.get $arow) (i32.shl (local.get $p) (i32.const 1))))))
-          (local.set $s0 (i32x4.add (local.get $s0) (i32x4.dot_i16x8_s (local.get $av) (v128.load (local.get $src)))))
-          (local.set $s1 (i32x4.add (local.get $s1) (i32x4.dot_i16x8_s (local.get $av) (v128.load offset=16 (local.get $src)))))
-          (local.set $s2 (i32x4.add (local.get $s2) (i32x4.dot_i16x8_s (local.get $av) (v128.load offset=32 (local.get $src)))))
-          (local.set $s3 (i32x4.add (local.get $s3) (i32x4.dot_i16x8_s (local.get $av) (v128.load offset=48 (local.get $src)))))
+          (local.set $aw (i16x8.extend_low_i8x16_s (v128.load16_splat align=1 (i32.add (local.get $arow2) (i32.shl (local.get $p) (i32.const 1))))))
+          (local.set $bv (v128.load (local.get $src)))
+          (local.set $s0 (i32x4.add (local.get $s0) (i32x4.dot_i16x8_s (local.get $av) (local.get $bv))))
+          (local.set $u0 (i32x4.add (local.get $u0) (i32x4.dot_i16x8_s (local.get $aw) (local.get $bv))))
+          (local.set $bv (v128.load offset=16 (local.get $src)))
+          (local.set $s1 (i32x4.add (local.get $s1) (i32x4.dot_i16x8_s (local.get $av) (local.get $bv))))
+          (local.set $u1 (i32x4.add (local.get $u1) (i32x4.dot_i16x8_s (local.get $aw) (local.get $bv))))
+          (local.set $bv (v128.load offset=32 (local.get $src)))
+          (local.set $s2 (i32x4.add (local.get $s2) (i32x4.dot_i16x8_s (local.get $av) (local.get $bv))))
+          (local.set $u2 (i32x4.add (local.get $u2) (i32x4.dot_i16x8_s (local.get $aw) (local.get $bv))))
+          (local.set $bv (v128.load offset=48 (local.get $src)))
+          (local.set $s3 (i32x4.add (local.get $s3) (i32x4.dot_i16x8_s (local.get $av) (local.get $bv))))
+          (local.set $u3 (i32x4.add (local.get $u3) (i32x4.dot_i16x8_s (local.get $aw) (local.get $bv))))
           (local.set $src (i32.add (local.get $src) (local.get $rowBytes)))
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
           (br_if $kPairs (i32.lt_u (local.get $p) (local.get $pairs))))
         (local.set $j0 (i32.shl (local.get $jb) (i32.const 4)))
         (local.set $rem (i32.sub (local.get $n) (local.get $j0)))
         (local.set $out (i32.add (local.get $crow) (i32.shl (local.get $j0) (i32.const 2))))
-        (if (local.get $accumulate)
-          (then
-            (local.set $s0 (i32x4.add (local.get $s0) (v128.load align=4 (local.get $out))))
-            (local.set $s1 (i32x4.add (local.get $s1) (v128.load offset=16 align=4 (local.get $out))))
-            (local.set $s2 (i32x4.add (local.get $s2) (v128.load offset=32 align=4 (local.get $out))))
-            (local.set $s3 (i32x4.add (local.get $s3) (v128.load offset=48 align=4 (local.get $out))))))
-        (if (i32.ge_u (local.get $rem) (i32.const 16))
-          (then
-            (v128.store align=4 (local.get $out) (local.get $s0))
-            (v128.store offset=16 align=4 (local.get $out) (local.get $s1))
-            (v128.store offset=32 align=4 (local.get $out) (local.get $s2))
-            (v128.store offset=48 align=4 (local.get $out) (local.get $s3)))
-          (else
-            ;; Fewer than 16 columns left: write exactly `rem` words through tmp, never past column n.
-            (v128.store (local.get $tmp) (local.get $s0))
-            (v128.store offset=16 (local.get $tmp) (local.get $s1))
-            (v128.store offset=32 (local.get $tmp) (local.get $s2))
-            (v128.store offset=48 (local.get $tmp) (local.get $s3))
-            (local.set $g (i32.const 0))
-            (loop $lanes
-              (local.set $word (i32.shl (local.get $g) (i32.const 2)))
-              (i32.store (i32.add (local.get $out) (local.get $word)) (i32.load (i32.add (local.get $tmp) (local.get $word))))
-              (local.set $g (i32.add (local.get $g) (i32.const 1)))
-              (br_if $lanes (i32.lt_u (local.get $g) (local.get $rem))))))
+        (call $writeRow (local.get $out) (local.get $rem) (local.get $accumulate) (local.get $tmp)
+          (local.get $s0) (local.get $s1) (local.get $s2) (local.get $s3))
+        (if (local.get $two)
+          (then (call $writeRow (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 2))) (local.get $rem) (local.get $accumulate) (local.get $tmp)
+            (local.get $u0) (local.get $u1) (local.get $u2) (local.get $u3))))
         (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
         (br_if $colBlocks (i32.lt_u (local.get $jb) (local.get $blocks))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br_if $rows (i32.lt_u (local.get $i) (local.get $m)))))
-  ;; ---------------------------------------------------------------------------------------------------
-  ;; Requantization (docs/arithmetic.md), the integer rule of ir/arith/fixedpoint.ts on 64-bit integers:
-  ;;   requantize(x) = clamp(multiplyByQuantizedMultiplier(x, m, shift) + zeroPoint, qmin, qmax)
-  ;; test/runtime/tile-requant.test.ts holds it equal to ir/arith requantize. x, m, zeroPoint are int32,
-  ;; m >= 0, shift in -31..30 (the machine checks both before calling).
 
-  ;; gemmlowp SaturatingRoundingDoublingHighMul: trunc((a·b + nudge) / 2^31), nudge = 2^30 when a·b >= 0,
-  ;; else 1 - 2^30; a = b = INT32_MIN saturates to INT32_MAX.
-  (func $highMul (param $a i32) (param $b i32) (result i32)
-    (local $ab i64)
-    (if (i32.and (i32.eq (local.get $a) (i32.const 0x80000000)) (i32.eq (local.get $b) (i32.const 0x80000000)))
-      (then (return (i32.const 0x7fffffff))))
-    (local.set $ab (i64.mul (i64.extend_i32_s (local.get $a)) (i64.extend_i32_s (local.get $b))))
-    (i32.wrap_i64
-      (i64.div_s
-        (i64.add (local.get $ab) (select (i64.const 0x40000000) (i64.const -1073741823) (i64.ge_s (local.get $ab) (i64.const 0))))
-        (i64.const 0x80000000))))
-
-  (func $requantize (export "requantize")
-    (param $x i32) (param $m i32) (param $shift i32) (param $zp i32) (param $qmin i32) (param $qmax i32) (result i32)
-    (local $v i64) (local $h i32) (local $e i32) (local $mask i32) (local $r i32)
-    (if (i32.gt_s (local.get $shift) (i32.const 0))
+  ;; Sixteen int32 sums s0..s3 of one C row from column j0 on (at $out), added to C when accumulating, written
+  ;; for the $rem columns left (all 16 when rem >= 16, else exactly rem words through $tmp, never past n).
+  (func $writeRow (param $out i32) (param $rem i32) (param $accumulate i32) (param $tmp i32)
+    (param $s0 v128) (param $s1 v128) (param $s2 v128) (param $s3 v128)
+    (local $g i32) (local $word i32)
+    (if (local.get $accumulate)
       (then
-        ;; x·2^shift saturated to int32, then the high multiply (no rounding shift).
-        (local.set $v (i64.shl (i64.extend_i32_s (local.get $x)) (i64.extend_i32_u (local.get $shift))))
-        (if (i64.gt_s (local.get $v) (i64.const 0x7fffffff)) (then (local.set $v (i64.const 0x7fffffff))))
-        (if (i64.lt_s (local.get $v) (i64.const -2147483648)) (then (local.set $v (i64.const -2147483648))))
-        (local.set $r (call $highMul (i32.wrap_i64 (local.get $v)) (local.get $m))))
+        (local.set $s0 (i32x4.add (local.get $s0) (v128.load align=4 (local.get $out))))
+        (local.set $s1 (i32x4.add (local.get $s1) (v128.load offset=16 align=4 (local.get $out))))
+        (local.set $s2 (i32x4.add (local.get $s2) (v128.load offset=32 align=4 (local.get $out))))
+        (local.set $s3 (i32x4.add (local.get $s3) (v128.load offset=48 align=4 (local.get $out))))))
+    (if (i32.ge_u (local.get $rem) (i32.const 16))
+      (then
+        (v128.store align=4 (local.get $out) (local.get $s0))
+        (v128.store offset=16 align=4 (local.get $out) (local.get $s1))
+        (v128.store offset=32 align=4 (local.get $out) (local.get $s2))
+        (v128.store offset=48 align=4 (local.get $out) (local.get $s3)))
       (else
-        ;; The high multiply, then RoundingDivideByPOT by e = -shift: nearest, ties away from zero.
-        (local.set $h (call $highMul (local.get $x) (local.get $m)))
-        (local.set $e (i32.sub (i32.const 0) (local.get $shift)))
-        (local.set $mask (select (i32.const 0) (i32.shr_u (i32.const -1) (i32.sub (i32.const 32) (local.get $e))) (i32.eqz (local.get $e))))
-        (local.set $r
-          (i32.add
-            (i32.shr_s (local.get $h) (local.get $e))
-            (i32.gt_s
-              (i32.and (local.get $h) (local.get $mask))
-              (i32.add (i32.shr_u (local.get $mask) (i32.const 1)) (i32.lt_s (local.get $h) (i32.const 0))))))))
-    (local.set $v (i64.add (i64.extend_i32_s (local.get $r)) (i64.extend_i32_s (local.get $zp))))
-    (if (i64.lt_s (local.get $v) (i64.extend_i32_s (local.get $qmin))) (then (return (local.get $qmin))))
-    (if (i64.gt_s (local.get $v) (i64.extend_i32_s (local.get $qmax))) (then (return (local.get $qmax))))
-    (i32.wrap_i64 (local.get $v)))
-
-  ;; One STORE row: out[c] = requantize(acc[c]) for c < n, as int8 bytes.
-  (func (export "requantizeRow")
-    (param $acc i32) (param $out i32) (param $n i32)
-    (param $m i32) (param $shift i32) (param $zp i32) (param $qmin i32) (param $qmax i32)
-    (local $c i32)
-    (loop $cols
-      (i32.store8
-        (i32.add (local.get $out) (local.get $c))
-        (call $requantize (i32.load (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 2))))
-          (local.get $m) (local.get $shift) (local.get $zp) (local.get $qmin) (local.get $qmax)))
-      (local.set $c (i32.add (local.get $c) (i32.const 1)))
-      (br_if $cols (i32.lt_u (local.get $c) (local.get $n)))))
+        (v128.store (local.get $tmp) (local.get $s0))
+        (v128.store offset=16 (local.get $tmp) (local.get $s1))
+        (v128.store offset=32 (local.get $tmp) (local.get $s2))
+        (v128.store offset=48 (local.get $tmp) (local.get $s3))
+        (loop $lanes
+          (local.set $word (i32.shl (local.get $g) (i32.const 2)))
+          (i32.store (i32.add (local.get $out) (local.get $word)) (i32.load (i32.add (local.get $tmp) (local.get $word))))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br_if $lanes (i32.lt_u (local.get $g) (local.get $rem)))))))
 
   ;; LOAD: the scratchpad tile at $spad (t×t) ← zeros, then rows×cols bytes from DRAM at $src, rows $stride
   ;; apart (the machine has checked every address; DRAM and scratchpad are disjoint parts of this memory).
@@ -264,25 +243,57 @@
   ;; zeroPoint, int32), then DRAM[dst + r·stride + c] = int8 requantize(acc[r][c]) for c < cols. The machine
   ;; has checked every address; an entry with multiplier < 0 or shift outside -31..30 stops the store before
   ;; its row is written and returns that row's index (the machine faults with its message), else -1.
+  ;; Requantization (docs/arithmetic.md) is the integer rule of ir/arith/fixedpoint.ts on 64-bit integers:
+  ;;   requantize(x) = clamp(multiplyByQuantizedMultiplier(x, m, shift) + zeroPoint, qmin, qmax)
+  ;; with gemmlowp's SaturatingRoundingDoublingHighMul trunc((a·b + nudge) / 2^31), nudge = 2^30 when
+  ;; a·b >= 0, else 1 − 2^30 (its a = b = INT32_MIN case cannot occur: m >= 0).
+  ;; test/runtime/tile-requant.test.ts holds it equal to ir/arith requantize (through wasmRequantize).
   (func (export "storeRequant")
     (param $acc i32) (param $t i32) (param $dst i32) (param $stride i32) (param $rows i32) (param $cols i32)
     (param $table i32) (param $perRow i32) (param $qmin i32) (param $qmax i32) (result i32)
-    (local $r i32) (local $c i32) (local $e i32) (local $m i32) (local $shift i32) (local $zp i32) (local $src i32) (local $out i32)
+    (local $r i32) (local $c i32) (local $e i32) (local $m i32) (local $shift i32) (local $src i32) (local $out i32)
+    (local $m64 i64) (local $zp64 i64) (local $qmin64 i64) (local $qmax64 i64) (local $left i64) (local $right i32)
+    (local $mask i32) (local $half i32) (local $v i64) (local $h i32)
+    (local.set $qmin64 (i64.extend_i32_s (local.get $qmin)))
+    (local.set $qmax64 (i64.extend_i32_s (local.get $qmax)))
     (loop $rowLoop
       (local.set $e (i32.add (local.get $table) (select (i32.mul (local.get $r) (i32.const 12)) (i32.const 0) (local.get $perRow))))
       (local.set $m (i32.load (local.get $e)))
       (local.set $shift (i32.load offset=4 (local.get $e)))
-      (local.set $zp (i32.load offset=8 (local.get $e)))
+      (local.set $zp64 (i64.load32_s offset=8 (local.get $e)))
       (if (i32.or (i32.lt_s (local.get $m) (i32.const 0))
             (i32.or (i32.lt_s (local.get $shift) (i32.const -31)) (i32.gt_s (local.get $shift) (i32.const 30))))
         (then (return (local.get $r))))
+      (local.set $m64 (i64.extend_i32_u (local.get $m)))
+      ;; The $requantize rule, branch-free per element: a left shift (saturated) when shift > 0, else a
+      ;; rounding right shift by -shift after the high multiply; the unused one is a shift by 0 (mask 0).
+      (local.set $left (i64.extend_i32_u (select (local.get $shift) (i32.const 0) (i32.gt_s (local.get $shift) (i32.const 0)))))
+      (local.set $right (select (i32.const 0) (i32.sub (i32.const 0) (local.get $shift)) (i32.gt_s (local.get $shift) (i32.const 0))))
+      (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $right)) (i32.const 1)))
+      (local.set $half (i32.shr_u (local.get $mask) (i32.const 1)))
       (local.set $src (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $r) (local.get $t)) (i32.const 2))))
       (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $stride))))
       (local.set $c (i32.const 0))
       (loop $colLoop
-        (i32.store8 (i32.add (local.get $out) (local.get $c))
-          (call $requantize (i32.load (i32.add (local.get $src) (i32.shl (local.get $c) (i32.const 2))))
-            (local.get $m) (local.get $shift) (local.get $zp) (local.get $qmin) (local.get $qmax)))
+        ;; x·2^left saturated to int32.
+        (local.set $v (i64.shl (i64.load32_s (i32.add (local.get $src) (i32.shl (local.get $c) (i32.const 2)))) (local.get $left)))
+        (local.set $v (select (i64.const 0x7fffffff) (local.get $v) (i64.gt_s (local.get $v) (i64.const 0x7fffffff))))
+        (local.set $v (select (i64.const -2147483648) (local.get $v) (i64.lt_s (local.get $v) (i64.const -2147483648))))
+        ;; $highMul with m >= 0 (so never both INT32_MIN): trunc((v·m + nudge) / 2^31); the division
+        ;; truncates towards zero, i.e. a floor shift after adding 2^31 − 1 to a negative dividend.
+        (local.set $v (i64.mul (local.get $v) (local.get $m64)))
+        (local.set $v (i64.add (local.get $v) (select (i64.const 0x40000000) (i64.const -1073741823) (i64.ge_s (local.get $v) (i64.const 0)))))
+        (local.set $h (i32.wrap_i64 (i64.shr_s
+          (i64.add (local.get $v) (i64.and (i64.shr_s (local.get $v) (i64.const 63)) (i64.const 0x7fffffff)))
+          (i64.const 31))))
+        ;; RoundingDivideByPOT by $right: nearest, ties away from zero.
+        (local.set $h (i32.add (i32.shr_s (local.get $h) (local.get $right))
+          (i32.gt_s (i32.and (local.get $h) (local.get $mask)) (i32.add (local.get $half) (i32.lt_s (local.get $h) (i32.const 0))))))
+        ;; + zeroPoint, clamped to [qmin, qmax].
+        (local.set $v (i64.add (i64.extend_i32_s (local.get $h)) (local.get $zp64)))
+        (local.set $v (select (local.get $qmax64) (local.get $v) (i64.gt_s (local.get $v) (local.get $qmax64))))
+        (local.set $v (select (local.get $qmin64) (local.get $v) (i64.lt_s (local.get $v) (local.get $qmin64))))
+        (i32.store8 (i32.add (local.get $out) (local.get $c)) (i32.wrap_i64 (local.get $v)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br_if $colLoop (i32.lt_u (local.get $c) (local.get $cols))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
