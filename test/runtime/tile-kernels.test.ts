@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CodeBuilder, type TileProgram } from '../../backend/program.js';
 import type { Target } from '../../backend/target.js';
-import { INT32_MAX } from '../../ir/arith.js';
+import { INT32_MAX, INT32_MIN } from '../../ir/arith.js';
 import { encodeGatherDescriptor } from '../../backend/gather.js';
 import { im2colGeometry, im2colSource } from '../../ir/im2col.js';
 import { type HostOp, TileMachine, type TileKernels } from '../../runtime/tile/machine.js';
@@ -255,6 +255,40 @@ describe("tile machine faults: 'wasm' equals 'ts'", () => {
       const ts = fault(p, 'ts');
       expect(ts[0]).toMatch(/^tile machine fault at instruction \d+ \(LOAD_IM2COL\): /);
       expect(fault(p, 'wasm')).toEqual(ts);
+    }
+  });
+});
+
+describe("tile machine STORE requant: 'wasm' equals 'ts' on extreme values", () => {
+  it('every lane of a row sees edge accumulators, multipliers, shifts, zero points and clamps', () => {
+    const EDGE_X = [0, 1, -1, 2, -3, 127, -128, 2 ** 15, -(2 ** 15), 2 ** 30, -(2 ** 30), 2 ** 30 + 1, -(2 ** 30) - 1, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 1 << 24, -(1 << 24) - 1];
+    const EDGE_M = [0, 1, 2 ** 30, 2 ** 30 + 1, INT32_MAX, 1518500250, 1073741823];
+    const EDGE_ZP = [0, 1, -1, 127, -128, INT32_MAX, INT32_MIN, 2 ** 31 - 100, -(2 ** 31) + 100];
+    const t = 20; // a full 16-lane chunk and a partial one per row
+    // [-128, -2] and [0, 127] make rows with zero point INT32_MAX and INT32_MIN saturate whatever the accumulator.
+    for (const [qmin, qmax] of [[-128, 127], [0, 127], [-5, 5], [7, 7], [-128, -2], [-128, -128]] as const) {
+      // Rows of every (multiplier, zero point), per row a different shift, the columns the edge accumulators (rotated per row).
+      const acc = new Int32Array(t * t), table = new Int32Array(3 * t), programs: TileProgram[] = [];
+      let row = 0;
+      const flush = (): void => {
+        const cc = new CodeBuilder();
+        cc.preload(0, 'tile', 0, 4 * t, t, t);
+        cc.store(0, 4 * t * t, t, t, t, 'requant', 4 * t * t + t * t, true, qmin, qmax);
+        programs.push({
+          target: target(t), dramBytes: 5 * t * t + table.byteLength, tensors: [], hostData: new Uint8Array(0), code: cc.bytes(),
+          constants: [{ name: 'acc', kind: 'int32', addr: 0, data: new Uint8Array(acc.slice().buffer) }, { name: 'table', kind: 'requant', addr: 5 * t * t, data: new Uint8Array(table.slice().buffer) }],
+        });
+        row = 0;
+      };
+      for (const m of EDGE_M) for (const zp of EDGE_ZP) for (let shift = -31; shift <= 30; shift += 3) {
+        for (let j = 0; j < t; j++) acc[row * t + j] = EDGE_X[(j + row + shift + 31) % EDGE_X.length]!;
+        table.set([m, shift, zp], 3 * row);
+        if (++row === t) flush();
+      }
+      if (row > 0) flush();
+      for (const p of programs) {
+        expect(Buffer.from(runWith(p, 'wasm').dram).equals(Buffer.from(runWith(p, 'ts').dram))).toBe(true);
+      }
     }
   });
 });

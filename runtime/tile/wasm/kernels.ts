@@ -16,7 +16,7 @@ function kernelModule(): WebAssembly.Module {
 type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number) => void;
 type LoadExport = (spad: number, src: number, stride: number, rows: number, cols: number, t: number) => void;
 type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, pad: number, tmp: number) => void;
-type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number) => number;
+type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number, tmp: number) => number;
 type StoreRawExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number) => void;
 type PreloadExport = (acc: number, t: number, src: number, stride: number, rows: number, cols: number, mode: number) => void;
 
@@ -148,7 +148,7 @@ export class WasmTileMemory {
    * before it are written, as the reference does).
    */
   storeRequant(slot: number, addr: number, stride: number, rows: number, cols: number, table: number, perRow: boolean, qmin: number, qmax: number): number {
-    return this.storeRequantFn(this.accOffset + 4 * slot * this.tt, this.t, addr, stride, rows, cols, table, perRow ? 1 : 0, qmin, qmax);
+    return this.storeRequantFn(this.accOffset + 4 * slot * this.tt, this.t, addr, stride, rows, cols, table, perRow ? 1 : 0, qmin, qmax, this.tmp);
   }
 
   /** STORE raw32 of a whole tile into DRAM (checked by the caller). */

@@ -250,52 +250,112 @@
   ;; test/runtime/tile-requant.test.ts holds it equal to ir/arith requantize (through wasmRequantize).
   (func (export "storeRequant")
     (param $acc i32) (param $t i32) (param $dst i32) (param $stride i32) (param $rows i32) (param $cols i32)
-    (param $table i32) (param $perRow i32) (param $qmin i32) (param $qmax i32) (result i32)
-    (local $r i32) (local $c i32) (local $e i32) (local $m i32) (local $shift i32) (local $src i32) (local $out i32)
-    (local $m64 i64) (local $zp64 i64) (local $qmin64 i64) (local $qmax64 i64) (local $left i64) (local $right i32)
-    (local $mask i32) (local $half i32) (local $v i64) (local $h i32)
-    (local.set $qmin64 (i64.extend_i32_s (local.get $qmin)))
-    (local.set $qmax64 (i64.extend_i32_s (local.get $qmax)))
+    (param $table i32) (param $perRow i32) (param $qmin i32) (param $qmax i32) (param $tmp i32) (result i32)
+    (local $r i32) (local $j i32) (local $e i32) (local $m i32) (local $shift i32) (local $zp i32) (local $src i32) (local $out i32)
+    (local $left i32) (local $right i32) (local $lo i64) (local $hi i64) (local $rem i32) (local $v v128)
+    (local $maskv v128) (local $halfv v128) (local $lov v128) (local $hiv v128) (local $zpv v128)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128)
+    (local $x v128) (local $sgn v128) (local $h v128) (local $mv v128) (local $lim i32)
     (loop $rowLoop
       (local.set $e (i32.add (local.get $table) (select (i32.mul (local.get $r) (i32.const 12)) (i32.const 0) (local.get $perRow))))
       (local.set $m (i32.load (local.get $e)))
       (local.set $shift (i32.load offset=4 (local.get $e)))
-      (local.set $zp64 (i64.load32_s offset=8 (local.get $e)))
+      (local.set $zp (i32.load offset=8 (local.get $e)))
       (if (i32.or (i32.lt_s (local.get $m) (i32.const 0))
             (i32.or (i32.lt_s (local.get $shift) (i32.const -31)) (i32.gt_s (local.get $shift) (i32.const 30))))
         (then (return (local.get $r))))
-      (local.set $m64 (i64.extend_i32_u (local.get $m)))
-      ;; The $requantize rule, branch-free per element: a left shift (saturated) when shift > 0, else a
-      ;; rounding right shift by -shift after the high multiply; the unused one is a shift by 0 (mask 0).
-      (local.set $left (i64.extend_i32_u (select (local.get $shift) (i32.const 0) (i32.gt_s (local.get $shift) (i32.const 0)))))
-      (local.set $right (select (i32.const 0) (i32.sub (i32.const 0) (local.get $shift)) (i32.gt_s (local.get $shift) (i32.const 0))))
-      (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $right)) (i32.const 1)))
-      (local.set $half (i32.shr_u (local.get $mask) (i32.const 1)))
-      (local.set $src (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $r) (local.get $t)) (i32.const 2))))
       (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $stride))))
-      (local.set $c (i32.const 0))
-      (loop $colLoop
-        ;; x·2^left saturated to int32.
-        (local.set $v (i64.shl (i64.load32_s (i32.add (local.get $src) (i32.shl (local.get $c) (i32.const 2)))) (local.get $left)))
-        (local.set $v (select (i64.const 0x7fffffff) (local.get $v) (i64.gt_s (local.get $v) (i64.const 0x7fffffff))))
-        (local.set $v (select (i64.const -2147483648) (local.get $v) (i64.lt_s (local.get $v) (i64.const -2147483648))))
-        ;; $highMul with m >= 0 (so never both INT32_MIN): trunc((v·m + nudge) / 2^31); the division
-        ;; truncates towards zero, i.e. a floor shift after adding 2^31 − 1 to a negative dividend.
-        (local.set $v (i64.mul (local.get $v) (local.get $m64)))
-        (local.set $v (i64.add (local.get $v) (select (i64.const 0x40000000) (i64.const -1073741823) (i64.ge_s (local.get $v) (i64.const 0)))))
-        (local.set $h (i32.wrap_i64 (i64.shr_s
-          (i64.add (local.get $v) (i64.and (i64.shr_s (local.get $v) (i64.const 63)) (i64.const 0x7fffffff)))
-          (i64.const 31))))
-        ;; RoundingDivideByPOT by $right: nearest, ties away from zero.
-        (local.set $h (i32.add (i32.shr_s (local.get $h) (local.get $right))
-          (i32.gt_s (i32.and (local.get $h) (local.get $mask)) (i32.add (local.get $half) (i32.lt_s (local.get $h) (i32.const 0))))))
-        ;; + zeroPoint, clamped to [qmin, qmax].
-        (local.set $v (i64.add (i64.extend_i32_s (local.get $h)) (local.get $zp64)))
-        (local.set $v (select (local.get $qmax64) (local.get $v) (i64.gt_s (local.get $v) (local.get $qmax64))))
-        (local.set $v (select (local.get $qmin64) (local.get $v) (i64.lt_s (local.get $v) (local.get $qmin64))))
-        (i32.store8 (i32.add (local.get $out) (local.get $c)) (i32.wrap_i64 (local.get $v)))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br_if $colLoop (i32.lt_u (local.get $c) (local.get $cols))))
+      ;; clamp(h + zp, qmin, qmax) = clamp(h, qmin − zp, qmax − zp) + zp. When qmax − zp < INT32_MIN every
+      ;; int32 h gives qmax, when qmin − zp > INT32_MAX every h gives qmin; otherwise both bounds, cut to the
+      ;; int32 range (which no h lies beyond), clamp h in int32 and the sum is exact.
+      (local.set $lo (i64.sub (i64.extend_i32_s (local.get $qmin)) (i64.extend_i32_s (local.get $zp))))
+      (local.set $hi (i64.sub (i64.extend_i32_s (local.get $qmax)) (i64.extend_i32_s (local.get $zp))))
+      (if (i64.lt_s (local.get $hi) (i64.const -2147483648))
+        (then (memory.fill (local.get $out) (local.get $qmax) (local.get $cols)))
+      (else (if (i64.gt_s (local.get $lo) (i64.const 0x7fffffff))
+        (then (memory.fill (local.get $out) (local.get $qmin) (local.get $cols)))
+      (else
+        (local.set $lov (i32x4.splat (i32.wrap_i64 (select (i64.const -2147483648) (local.get $lo) (i64.lt_s (local.get $lo) (i64.const -2147483648))))))
+        (local.set $hiv (i32x4.splat (i32.wrap_i64 (select (i64.const 0x7fffffff) (local.get $hi) (i64.gt_s (local.get $hi) (i64.const 0x7fffffff))))))
+        (local.set $zpv (i32x4.splat (local.get $zp)))
+        ;; A saturated left shift when shift > 0, else a rounding right shift by −shift after the high
+        ;; multiply; the unused one is a shift by 0 (mask 0).
+        (local.set $left (select (local.get $shift) (i32.const 0) (i32.gt_s (local.get $shift) (i32.const 0))))
+        (local.set $right (select (i32.const 0) (i32.sub (i32.const 0) (local.get $shift)) (i32.gt_s (local.get $shift) (i32.const 0))))
+        (local.set $maskv (i32x4.splat (i32.sub (i32.shl (i32.const 1) (local.get $right)) (i32.const 1))))
+        (local.set $halfv (i32x4.splat (i32.shr_u (i32.sub (i32.shl (i32.const 1) (local.get $right)) (i32.const 1)) (i32.const 1))))
+        (local.set $src (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $r) (local.get $t)) (i32.const 2))))
+        (local.set $j (i32.const 0))
+        (local.set $lim (i32.sub (i32.const 31) (local.get $left)))
+        (local.set $mv (i32x4.splat (local.get $m)))
+        ;; Sixteen columns at a time (the accumulator has 64 readable bytes past its end for the last row),
+        ;; four lanes per step: the saturated left shift; $highMul for m >= 0, where trunc((v·m + nudge) / 2^31)
+        ;; with nudge = 2^30 (v·m >= 0) or 1 − 2^30 equals floor((v·m + 2^30) / 2^31) in both cases, and fits
+        ;; int32, so bits 31..62 (a logical shift) are it; RoundingDivideByPOT by $right (h >> right, plus 1
+        ;; when the remainder exceeds half, half + 1 for h < 0); + zeroPoint, clamped as above.
+        (loop $chunks
+          ;; Columns j + 0..j + 3: $x·2^left saturated (it fits exactly when x >> (31 − left) is x's sign).
+          (local.set $x (v128.load offset=0 align=4 (local.get $src)))
+          (local.set $sgn (i32x4.shr_s (local.get $x) (i32.const 31)))
+          (local.set $h (v128.bitselect
+            (i32x4.shl (local.get $x) (local.get $left))
+            (v128.bitselect (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff) (local.get $sgn))
+            (i32x4.eq (i32x4.shr_s (local.get $x) (local.get $lim)) (local.get $sgn))))
+          (local.set $h (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))))
+          (local.set $h (i32x4.sub (i32x4.shr_s (local.get $h) (local.get $right))
+            (i32x4.gt_s (v128.and (local.get $h) (local.get $maskv)) (i32x4.sub (local.get $halfv) (i32x4.lt_s (local.get $h) (v128.const i32x4 0 0 0 0))))))
+          (local.set $q0 (i32x4.add (i32x4.max_s (i32x4.min_s (local.get $h) (local.get $hiv)) (local.get $lov)) (local.get $zpv)))
+          ;; Columns j + 4..j + 7: $x·2^left saturated (it fits exactly when x >> (31 − left) is x's sign).
+          (local.set $x (v128.load offset=16 align=4 (local.get $src)))
+          (local.set $sgn (i32x4.shr_s (local.get $x) (i32.const 31)))
+          (local.set $h (v128.bitselect
+            (i32x4.shl (local.get $x) (local.get $left))
+            (v128.bitselect (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff) (local.get $sgn))
+            (i32x4.eq (i32x4.shr_s (local.get $x) (local.get $lim)) (local.get $sgn))))
+          (local.set $h (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))))
+          (local.set $h (i32x4.sub (i32x4.shr_s (local.get $h) (local.get $right))
+            (i32x4.gt_s (v128.and (local.get $h) (local.get $maskv)) (i32x4.sub (local.get $halfv) (i32x4.lt_s (local.get $h) (v128.const i32x4 0 0 0 0))))))
+          (local.set $q1 (i32x4.add (i32x4.max_s (i32x4.min_s (local.get $h) (local.get $hiv)) (local.get $lov)) (local.get $zpv)))
+          ;; Columns j + 8..j + 11: $x·2^left saturated (it fits exactly when x >> (31 − left) is x's sign).
+          (local.set $x (v128.load offset=32 align=4 (local.get $src)))
+          (local.set $sgn (i32x4.shr_s (local.get $x) (i32.const 31)))
+          (local.set $h (v128.bitselect
+            (i32x4.shl (local.get $x) (local.get $left))
+            (v128.bitselect (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff) (local.get $sgn))
+            (i32x4.eq (i32x4.shr_s (local.get $x) (local.get $lim)) (local.get $sgn))))
+          (local.set $h (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))))
+          (local.set $h (i32x4.sub (i32x4.shr_s (local.get $h) (local.get $right))
+            (i32x4.gt_s (v128.and (local.get $h) (local.get $maskv)) (i32x4.sub (local.get $halfv) (i32x4.lt_s (local.get $h) (v128.const i32x4 0 0 0 0))))))
+          (local.set $q2 (i32x4.add (i32x4.max_s (i32x4.min_s (local.get $h) (local.get $hiv)) (local.get $lov)) (local.get $zpv)))
+          ;; Columns j + 12..j + 15: $x·2^left saturated (it fits exactly when x >> (31 − left) is x's sign).
+          (local.set $x (v128.load offset=48 align=4 (local.get $src)))
+          (local.set $sgn (i32x4.shr_s (local.get $x) (i32.const 31)))
+          (local.set $h (v128.bitselect
+            (i32x4.shl (local.get $x) (local.get $left))
+            (v128.bitselect (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff) (local.get $sgn))
+            (i32x4.eq (i32x4.shr_s (local.get $x) (local.get $lim)) (local.get $sgn))))
+          (local.set $h (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_low_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))
+            (i64x2.shr_u (i64x2.add (i64x2.extmul_high_i32x4_s (local.get $h) (local.get $mv)) (v128.const i64x2 0x40000000 0x40000000)) (i32.const 31))))
+          (local.set $h (i32x4.sub (i32x4.shr_s (local.get $h) (local.get $right))
+            (i32x4.gt_s (v128.and (local.get $h) (local.get $maskv)) (i32x4.sub (local.get $halfv) (i32x4.lt_s (local.get $h) (v128.const i32x4 0 0 0 0))))))
+          (local.set $q3 (i32x4.add (i32x4.max_s (i32x4.min_s (local.get $h) (local.get $hiv)) (local.get $lov)) (local.get $zpv)))
+          (local.set $v (i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s (local.get $q0) (local.get $q1)) (i16x8.narrow_i32x4_s (local.get $q2) (local.get $q3))))
+          (local.set $rem (i32.sub (local.get $cols) (local.get $j)))
+          (if (i32.ge_u (local.get $rem) (i32.const 16))
+            (then (v128.store align=1 (i32.add (local.get $out) (local.get $j)) (local.get $v)))
+            (else
+              (v128.store (local.get $tmp) (local.get $v))
+              (memory.copy (i32.add (local.get $out) (local.get $j)) (local.get $tmp) (local.get $rem))))
+          (local.set $src (i32.add (local.get $src) (i32.const 64)))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br_if $chunks (i32.lt_u (local.get $j) (local.get $cols))))))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rowLoop (i32.lt_u (local.get $r) (local.get $rows))))
     (i32.const -1))
