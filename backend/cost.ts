@@ -1,5 +1,5 @@
 import type { Target } from './target.js';
-import { fail } from '../ir/errors.js';
+import { fail, invariant } from '../ir/errors.js';
 import type { GatherFootprint } from './gather.js';
 import { INSTRUCTION_BYTES, REQUANT_ENTRY_BYTES, decodeInstruction, type Instruction, type PreloadSource, type StoreMode, type TileSink } from './isa.js';
 
@@ -45,25 +45,62 @@ export const idealCycles = (macs: number, tile: number): number => Math.ceil(mac
 /** DRAM bytes a program moves, as reports count them. */
 export const dramBytes = (c: CostCounters): number => c.loadBytes + c.storeBytes + c.tableBytes;
 
-/** Last-writer / last-reader completion times of one resource space (slots or DRAM pages). */
+/** Entries per dirty-block of a Scoreboard: reset() clears only blocks that were written. */
+const BLOCK_SHIFT = 6;
+
+/**
+ * Last-writer / last-reader completion times of one resource space (slots or DRAM pages). Every entry starts
+ * at 0, which needs no "no writer yet" marker: a last writer that finished at 0 delays nothing, whichever
+ * queue it was on.
+ */
 class Scoreboard {
-  // Read directly by CostModel.pages (the DRAM hot path) after ensure().
-  writeDone = new Float64Array(64);
-  writeQueue = new Int8Array(64).fill(-1);
-  readDone = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+  // Read directly by CostModel (the hot paths) after ensure().
+  size = 64;
+  writeDone: Float64Array = new Float64Array(64);
+  writeQueue: Int8Array = new Int8Array(64);
+  read0: Float64Array = new Float64Array(64);
+  read1: Float64Array = new Float64Array(64);
+  read2: Float64Array = new Float64Array(64);
+  /** One flag per 2^BLOCK_SHIFT entries: set when an entry of the block may be non-zero. */
+  dirty: Uint8Array = new Uint8Array(1);
 
   ensure(i: number): void {
-    if (i < this.writeDone.length) return;
-    let size = this.writeDone.length * 2;
+    if (i >= this.size) this.grow(i);
+  }
+
+  private grow(i: number): void {
+    let size = this.size * 2;
     while (size <= i) size *= 2;
-    const grow = <T extends Float64Array | Int8Array>(a: T, fresh: T, fill?: number): T => {
-      if (fill !== undefined) fresh.fill(fill);
-      fresh.set(a);
-      return fresh;
-    };
-    this.writeDone = grow(this.writeDone, new Float64Array(size));
-    this.writeQueue = grow(this.writeQueue, new Int8Array(size), -1);
-    this.readDone = this.readDone.map((a) => grow(a, new Float64Array(size)));
+    const f64 = (a: Float64Array): Float64Array => { const b = new Float64Array(size); b.set(a); return b; };
+    this.writeDone = f64(this.writeDone);
+    this.read0 = f64(this.read0);
+    this.read1 = f64(this.read1);
+    this.read2 = f64(this.read2);
+    const q = new Int8Array(size); q.set(this.writeQueue); this.writeQueue = q;
+    const d = new Uint8Array(size >> BLOCK_SHIFT); d.set(this.dirty); this.dirty = d;
+    this.size = size;
+  }
+
+  readArray(q: number): Float64Array {
+    return q === 0 ? this.read0 : q === 1 ? this.read1 : this.read2;
+  }
+
+  /** Marks the entries first..last (within size) as possibly non-zero. */
+  touch(first: number, last: number): void {
+    const dirty = this.dirty;
+    for (let b = first >> BLOCK_SHIFT, e = last >> BLOCK_SHIFT; b <= e; b++) dirty[b] = 1;
+  }
+
+  /** Every entry back to 0, clearing only the blocks touched since the last reset. */
+  reset(): void {
+    const dirty = this.dirty, n = 1 << BLOCK_SHIFT;
+    for (let b = 0; b < dirty.length; b++) {
+      if (dirty[b] === 0) continue;
+      const lo = b << BLOCK_SHIFT, hi = lo + n;
+      this.writeDone.fill(0, lo, hi); this.writeQueue.fill(0, lo, hi);
+      this.read0.fill(0, lo, hi); this.read1.fill(0, lo, hi); this.read2.fill(0, lo, hi);
+      dirty[b] = 0;
+    }
   }
 
   /** Earliest start for queue q to read resource i (after its last writer in another queue). */
@@ -76,24 +113,36 @@ class Scoreboard {
   writeReady(i: number, q: number): number {
     this.ensure(i);
     let t = this.writeQueue[i] !== q ? this.writeDone[i]! : 0;
-    for (let r = 0; r < 3; r++) if (r !== q && this.readDone[r]![i]! > t) t = this.readDone[r]![i]!;
+    if (q !== 0 && this.read0[i]! > t) t = this.read0[i]!;
+    if (q !== 1 && this.read1[i]! > t) t = this.read1[i]!;
+    if (q !== 2 && this.read2[i]! > t) t = this.read2[i]!;
     return t;
   }
 
   markRead(i: number, q: number, done: number): void {
     this.ensure(i);
-    const rd = this.readDone[q]!;
+    const rd = this.readArray(q);
     if (done > rd[i]!) rd[i] = done;
+    this.dirty[i >> BLOCK_SHIFT] = 1;
   }
 
   markWrite(i: number, q: number, done: number): void {
     this.ensure(i);
     this.writeDone[i] = done;
     this.writeQueue[i] = q;
+    this.dirty[i >> BLOCK_SHIFT] = 1;
   }
 }
 
 const READ_READY = 0, WRITE_READY = 1, MARK_READ = 2, MARK_WRITE = 3;
+
+/** Thrown by a CostModel given an instruction limit, at the first instruction beyond it. */
+export const INSTRUCTION_LIMIT = Symbol('instruction limit');
+
+const freshCounters = (): CostCounters => ({
+  instructions: 0, loads: 0, preloads: 0, matmuls: 0, stores: 0, fences: 0, hostOps: 0,
+  macs: 0, loadBytes: 0, storeBytes: 0, tableBytes: 0, cycles: 0, busy: { load: 0, compute: 0, store: 0 },
+});
 
 /**
  * Times a stream of tile instructions under a target. Implements TileSink, so the tiler can time a schedule
@@ -107,18 +156,68 @@ export class CostModel implements TileSink {
   private end = 0;
   private readonly tile: number;
   private readonly bandwidth: number;
-  private readonly latency: readonly [number, number, number];
+  private readonly latency: Float64Array;
   /** Scratchpad slot of the A tile held in the array by the last MATMUL (-1: none yet). */
   private stationaryA = -1;
-  readonly counters: CostCounters = {
-    instructions: 0, loads: 0, preloads: 0, matmuls: 0, stores: 0, fences: 0, hostOps: 0,
-    macs: 0, loadBytes: 0, storeBytes: 0, tableBytes: 0, cycles: 0, busy: { load: 0, compute: 0, store: 0 },
-  };
+  private c: CostCounters = freshCounters();
+  private limit = Infinity;
+  /** DRAM hazards are tracked for the bytes trackFirst..trackLast only (trackOnly). */
+  private trackFirst = 0;
+  private trackLast = Infinity;
 
-  constructor(target: Target) {
+  constructor(readonly target: Target) {
     this.tile = target.tile;
     this.bandwidth = target.dramBytesPerCycle;
-    this.latency = [target.latency.load, target.latency.matmul, target.latency.store];
+    this.latency = Float64Array.of(target.latency.load, target.latency.matmul, target.latency.store);
+  }
+
+  /** The counters so far (reset() starts a new object; one already handed out keeps its values). */
+  get counters(): CostCounters { return this.c; }
+
+  /**
+   * Back to the state of a new CostModel of the same target, keeping the scoreboards' memory: the tiler
+   * times thousands of schedules, and a fresh DRAM scoreboard spanning a large model's pages costs more to
+   * allocate than a short timing does to run.
+   */
+  reset(): void {
+    this.spad.reset(); this.acc.reset(); this.dram.reset();
+    this.queueFree.fill(0);
+    this.end = 0;
+    this.stationaryA = -1;
+    this.c = freshCounters();
+    this.limit = Infinity;
+    this.trackFirst = 0;
+    this.trackLast = Infinity;
+  }
+
+  /** From now on, an instruction after the first `count` throws INSTRUCTION_LIMIT (timing a prefix). */
+  limitInstructions(count: number): void {
+    this.limit = count;
+  }
+
+  /**
+   * Tracks DRAM hazards only for accesses touching bytes first..last. Exact when every STORE writes inside
+   * that range and the range is whole pages: a page nothing writes never delays a read, and its readers never
+   * delay a write. Then reads elsewhere (the operands of a GEMM timed alone) cost no scoreboard work. A STORE
+   * outside the range is a tilec bug (invariant).
+   */
+  trackOnly(first: number, last: number): void {
+    invariant(first % DRAM_PAGE_BYTES === 0 && (last + 1) % DRAM_PAGE_BYTES === 0, `cost model: tracked DRAM range ${first}..${last} is not whole pages`);
+    this.trackFirst = first;
+    this.trackLast = last;
+  }
+
+  /** Counts one instruction, or throws INSTRUCTION_LIMIT when the limit is reached. */
+  private count(): CostCounters {
+    const c = this.c;
+    if (c.instructions >= this.limit) throw INSTRUCTION_LIMIT;
+    c.instructions++;
+    return c;
+  }
+
+  /** True when bytes first..last touch the tracked range. */
+  private tracked(first: number, last: number): boolean {
+    return last >= this.trackFirst && first <= this.trackLast;
   }
 
   /** Cycles a queue is occupied moving `bytes` (at least one cycle per instruction). */
@@ -127,8 +226,8 @@ export class CostModel implements TileSink {
   }
 
   load(spad: number, dram: number, stride: number, rows: number, cols: number): void {
-    const c = this.counters;
-    c.instructions++; c.loads++; c.loadBytes += rows * cols;
+    const c = this.count();
+    c.loads++; c.loadBytes += rows * cols;
     let ready = Math.max(this.queueFree[LOADQ]!, this.spad.writeReady(spad, LOADQ));
     ready = Math.max(ready, this.dramSpan(dram, stride, rows, cols, LOADQ, READ_READY, 0));
     const done = this.issue(LOADQ, ready, this.transfer(rows * cols));
@@ -142,21 +241,22 @@ export class CostModel implements TileSink {
    * reads (`f.bytes`; padding taps cost nothing), and conflicting with the DRAM pages of [f.first, f.last].
    */
   loadIm2col(spad: number, _desc: number, _row0: number, _col0: number, _rows: number, _cols: number, f: GatherFootprint): void {
-    const c = this.counters;
-    c.instructions++; c.loads++; c.loadBytes += f.bytes;
+    const c = this.count();
+    c.loads++; c.loadBytes += f.bytes;
+    const dram = f.bytes > 0 && this.tracked(f.first, f.last);
     let ready = Math.max(this.queueFree[LOADQ]!, this.spad.writeReady(spad, LOADQ));
-    if (f.bytes > 0) ready = Math.max(ready, this.pages(f.first, f.last, LOADQ, READ_READY, 0));
+    if (dram) ready = Math.max(ready, this.pages(f.first, f.last, LOADQ, READ_READY, 0));
     const done = this.issue(LOADQ, ready, this.transfer(f.bytes));
     this.spad.markWrite(spad, LOADQ, done);
     if (spad === this.stationaryA) this.stationaryA = -1;
-    if (f.bytes > 0) this.pages(f.first, f.last, LOADQ, MARK_READ, done);
+    if (dram) this.pages(f.first, f.last, LOADQ, MARK_READ, done);
   }
 
   preload(acc: number, source: PreloadSource, dram: number, stride: number, rows: number, cols: number): void {
-    const c = this.counters;
+    const c = this.count();
     const rowBytes = source === 'tile' ? cols * 4 : 4;
     const bytes = source === 'zero' ? 0 : rows * rowBytes;
-    c.instructions++; c.preloads++; c.loadBytes += bytes;
+    c.preloads++; c.loadBytes += bytes;
     let ready = Math.max(this.queueFree[LOADQ]!, this.acc.writeReady(acc, LOADQ));
     if (source !== 'zero') ready = Math.max(ready, this.dramSpan(dram, stride, rows, rowBytes, LOADQ, READ_READY, 0));
     const done = this.issue(LOADQ, ready, this.transfer(bytes));
@@ -165,47 +265,55 @@ export class CostModel implements TileSink {
   }
 
   matmul(acc: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
-    const c = this.counters;
-    c.instructions++; c.matmuls++; c.macs += m * n * k;
-    let ready = Math.max(this.queueFree[COMPUTEQ]!, this.spad.readReady(a, COMPUTEQ), this.spad.readReady(b, COMPUTEQ));
+    const c = this.count();
+    c.matmuls++; c.macs += m * n * k;
+    const spad = this.spad, accs = this.acc;
+    let ready = this.queueFree[COMPUTEQ]!;
+    const ra = spad.readReady(a, COMPUTEQ), rb = spad.readReady(b, COMPUTEQ);
+    if (ra > ready) ready = ra;
+    if (rb > ready) ready = rb;
     // writeReady covers the read of an accumulating MATMUL too (it waits for the last writer of another queue).
-    ready = Math.max(ready, this.acc.writeReady(acc, COMPUTEQ));
+    const rc = accs.writeReady(acc, COMPUTEQ);
+    if (rc > ready) ready = rc;
     // The array holds the A tile (weights) and streams B's n columns through it, one per cycle; shifting in
     // a different A tile takes t cycles, overlapped with that MATMUL's own streaming (docs/isa.md §6).
     const occupancy = a === this.stationaryA ? n : Math.max(n, this.tile);
     this.stationaryA = a;
     const done = this.issue(COMPUTEQ, ready, occupancy);
-    this.spad.markRead(a, COMPUTEQ, done);
-    this.spad.markRead(b, COMPUTEQ, done);
-    if (accumulate) this.acc.markRead(acc, COMPUTEQ, done);
-    this.acc.markWrite(acc, COMPUTEQ, done);
+    spad.markRead(a, COMPUTEQ, done);
+    spad.markRead(b, COMPUTEQ, done);
+    if (accumulate) accs.markRead(acc, COMPUTEQ, done);
+    accs.markWrite(acc, COMPUTEQ, done);
   }
 
   store(acc: number, dram: number, stride: number, rows: number, cols: number, mode: StoreMode, table: number, perRow: boolean, _qmin: number, _qmax: number): void {
-    const c = this.counters;
+    const c = this.count();
     const rowBytes = mode === 'raw32' ? cols * 4 : cols;
     const tableBytes = mode === 'raw32' ? 0 : (perRow ? rows : 1) * REQUANT_ENTRY_BYTES;
-    c.instructions++; c.stores++; c.storeBytes += rows * rowBytes; c.tableBytes += tableBytes;
+    const last = dram + (rows - 1) * stride + rowBytes - 1;
+    if (dram < this.trackFirst || last > this.trackLast) invariant(false, `cost model: STORE to ${dram}..${last} outside the tracked DRAM range`);
+    c.stores++; c.storeBytes += rows * rowBytes; c.tableBytes += tableBytes;
     let ready = Math.max(this.queueFree[STOREQ]!, this.acc.readReady(acc, STOREQ));
     ready = Math.max(ready, this.dramSpan(dram, stride, rows, rowBytes, STOREQ, WRITE_READY, 0));
-    if (tableBytes > 0) ready = Math.max(ready, this.dramSpan(table, tableBytes, 1, tableBytes, STOREQ, READ_READY, 0));
+    const readsTable = tableBytes > 0 && this.tracked(table, table + tableBytes - 1);
+    if (readsTable) ready = Math.max(ready, this.pages(table, table + tableBytes - 1, STOREQ, READ_READY, 0));
     const done = this.issue(STOREQ, ready, this.transfer(rows * rowBytes + tableBytes));
     this.acc.markRead(acc, STOREQ, done);
     this.dramSpan(dram, stride, rows, rowBytes, STOREQ, MARK_WRITE, done);
-    if (tableBytes > 0) this.dramSpan(table, tableBytes, 1, tableBytes, STOREQ, MARK_READ, done);
+    if (readsTable) this.pages(table, table + tableBytes - 1, STOREQ, MARK_READ, done);
   }
 
   fence(): void {
-    this.counters.instructions++; this.counters.fences++;
+    this.count().fences++;
     this.barrier(this.end);
   }
 
   /** A host operation: waits for everything, runs for `cycles`, and holds everything after it. */
   host(cycles: number): void {
-    this.counters.instructions++; this.counters.hostOps++;
+    this.count().hostOps++;
     const done = this.end + cycles;
     this.end = done;
-    this.counters.cycles = done;
+    this.c.cycles = done;
     this.barrier(done);
   }
 
@@ -218,8 +326,9 @@ export class CostModel implements TileSink {
     const free = ready + occupancy;
     this.queueFree[q] = free;
     const done = free + this.latency[q]!;
-    if (done > this.end) { this.end = done; this.counters.cycles = done; }
-    const busy = this.counters.busy;
+    const c = this.c;
+    if (done > this.end) { this.end = done; c.cycles = done; }
+    const busy = c.busy;
     if (q === LOADQ) busy.load += occupancy; else if (q === COMPUTEQ) busy.compute += occupancy; else busy.store += occupancy;
     return done;
   }
@@ -229,6 +338,7 @@ export class CostModel implements TileSink {
    * Rows closer than a page are covered as one span. Returns the latest ready time for the *_READY actions.
    */
   private dramSpan(addr: number, stride: number, rows: number, rowBytes: number, q: number, action: number, done: number): number {
+    if (!this.tracked(addr, addr + (rows - 1) * stride + rowBytes - 1)) return 0;
     // Row starts run upward (stride >= 0), so rows closer than a page form one span [addr, last row's end).
     if (rows === 1 || stride <= DRAM_PAGE_BYTES) return this.pages(addr, addr + (rows - 1) * stride + rowBytes - 1, q, action, done);
     // Rows a page or more apart: each row's own pages (no page is shared by two rows' spans in between).
@@ -246,22 +356,25 @@ export class CostModel implements TileSink {
     const sb = this.dram;
     // The hot path of timing a schedule: one bounds check for the range, then straight typed-array loops.
     sb.ensure(p1);
-    const writeDone = sb.writeDone, writeQueue = sb.writeQueue;
     if (action === MARK_WRITE) {
+      const writeDone = sb.writeDone, writeQueue = sb.writeQueue;
       for (let p = p0; p <= p1; p++) { writeDone[p] = done; writeQueue[p] = q; }
+      sb.touch(p0, p1);
       return 0;
     }
     if (action === MARK_READ) {
-      const rd = sb.readDone[q]!;
+      const rd = sb.readArray(q);
       for (let p = p0; p <= p1; p++) if (done > rd[p]!) rd[p] = done;
+      sb.touch(p0, p1);
       return 0;
     }
+    const writeDone = sb.writeDone, writeQueue = sb.writeQueue;
     let t = 0;
     for (let p = p0; p <= p1; p++) if (writeQueue[p] !== q && writeDone[p]! > t) t = writeDone[p]!;
     if (action === WRITE_READY) {
       for (let r = 0; r < 3; r++) {
         if (r === q) continue;
-        const rd = sb.readDone[r]!;
+        const rd = sb.readArray(r);
         for (let p = p0; p <= p1; p++) if (rd[p]! > t) t = rd[p]!;
       }
     }

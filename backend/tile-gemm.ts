@@ -1,13 +1,14 @@
 import { invariant } from '../ir/errors.js';
 import type { LoopOrder, Target } from './target.js';
 import type { TileSink } from './isa.js';
-import { CostModel, dramBytes, type CostCounters } from './cost.js';
+import { dramBytes, type CostCounters } from './cost.js';
 import { REQUANT_ENTRY_BYTES } from './isa.js';
 import { checkGemmSpec, gemmDims, type GemmSpec } from './gemm/spec.js';
-import { scheduleLabel, type Dataflow, type Schedule } from './gemm/schedule.js';
+import { sameSchedule, scheduleLabel, type Dataflow, type Schedule } from './gemm/schedule.js';
+import type { TimingMemo } from './gemm/memo.js';
 import { emitSchedule } from './gemm/emit.js';
 import { SEED_SCHEDULE, candidateSchedules, greedySchedule } from './gemm/search.js';
-import { chooseSchedule, pickSchedule } from './gemm/choose.js';
+import { chooseSchedule, gemmCostModel, pickSchedule } from './gemm/choose.js';
 
 // GEMM tiling: C = requant(A·B + bias) as tile instructions. A strategy picks a schedule; 'auto' searches
 // every schedule that fits (backend/gemm/choose.ts), times the finalists and the greedy baseline in full with
@@ -17,11 +18,14 @@ export type { GemmSpec, MatrixRef, GatheredRef, RequantRef, GemmDims } from './g
 export { gemmDims } from './gemm/spec.js';
 export type { Schedule, Dataflow, Footprint } from './gemm/schedule.js';
 export { footprint, scheduleLabel } from './gemm/schedule.js';
+export { TimingMemo } from './gemm/memo.js';
 export { SEED_SCHEDULE, greedySchedule, candidateSchedules } from './gemm/search.js';
 
 export interface TileGemmOptions {
   /** Overrides target.loopOrder. */
   readonly strategy?: LoopOrder;
+  /** Full timings shared by the GEMMs of one program (backend/gemm/memo.ts); same counters, less work. */
+  readonly memo?: TimingMemo;
 }
 
 export interface GemmPlan {
@@ -67,11 +71,14 @@ export function emitGemm(spec: GemmSpec, target: Target, schedule: Schedule, sin
   emitSchedule(spec, gemmDims(spec, target.tile), schedule, sink);
 }
 
-/** A schedule's instructions timed alone under the cost model. */
-export function timeSchedule(spec: GemmSpec, target: Target, schedule: Schedule): CostCounters {
-  const model = new CostModel(target);
-  emitSchedule(spec, gemmDims(spec, target.tile), schedule, model);
-  return model.counters;
+/** A schedule's instructions timed alone under the cost model (answered from `memo` when it has them). */
+export function timeSchedule(spec: GemmSpec, target: Target, schedule: Schedule, memo?: TimingMemo): CostCounters {
+  const time = (): CostCounters => {
+    const model = gemmCostModel(spec, target);
+    emitSchedule(spec, gemmDims(spec, target.tile), schedule, model);
+    return model.counters;
+  };
+  return memo !== undefined && memo.target === target ? memo.counters(spec, schedule, time) : time();
 }
 
 /** Chooses a schedule for the strategy (default: the target's loopOrder, else 'auto'). Emits nothing. */
@@ -82,9 +89,10 @@ export function planGemm(spec: GemmSpec, target: Target, options: TileGemmOption
   const plan = (schedule: Schedule, counters: CostCounters, timed: number, extra: Partial<GemmPlan> = {}): GemmPlan =>
     ({ name: spec.name, strategy, schedule, label: scheduleLabel(schedule), counters, timed, lowerBoundBytes: gemmLowerBoundBytes(spec), ...extra });
 
-  if (strategy === 'seed') return plan(SEED_SCHEDULE, timeSchedule(spec, target, SEED_SCHEDULE), 1);
+  const memo = options.memo;
+  if (strategy === 'seed') return plan(SEED_SCHEDULE, timeSchedule(spec, target, SEED_SCHEDULE, memo), 1);
   const greedy = greedySchedule(d, target, spec);
-  const greedyCounters = timeSchedule(spec, target, greedy);
+  const greedyCounters = timeSchedule(spec, target, greedy, memo);
   const greedyExtra = { greedyCycles: greedyCounters.cycles, greedyDramBytes: dramBytes(greedyCounters) };
   if (strategy === 'greedy') return plan(greedy, greedyCounters, 1, greedyExtra);
 
@@ -96,7 +104,9 @@ export function planGemm(spec: GemmSpec, target: Target, options: TileGemmOption
     note = `no ${strategy} schedule fits (the accumulator cannot hold a row panel of ${d.nJ} tiles and no scratch was given); used output-stationary`;
     candidates = candidateSchedules(d, target, spec, ['output-stationary']);
   }
-  const { finalists, timed } = chooseSchedule(spec, d, target, candidates);
+  // A finalist equal to the greedy schedule reuses its timing (the same instructions, the same counters).
+  const timeFull = (s: Schedule): CostCounters => sameSchedule(s, greedy) ? greedyCounters : timeSchedule(spec, target, s, memo);
+  const { finalists, timed } = chooseSchedule(spec, d, target, candidates, timeFull);
   // The greedy baseline competes whenever its dataflow is allowed and bounds the pick, so 'auto' never
   // loses to greedy on cycles or on DRAM bytes; otherwise the least DRAM within CYCLE_SLACK of the fastest.
   const greedyAllowed = strategy !== 'weight-stationary' || note !== undefined;

@@ -11,7 +11,7 @@ import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
 import type { GatherFootprint } from '../gather.js';
 import { CodeBuilder, validateProgram, type ConstantBlob, type TensorEntry, type TileProgram } from '../program.js';
 import type { LoopOrder, Target } from '../target.js';
-import { emitGemm, tileGemm, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
+import { TimingMemo, emitGemm, tileGemm, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
 import { analyze, type Step } from './analyze.js';
 import { gemmLayer, hostLayer, totalsOf, type EmitTotals, type LayerReport } from './report.js';
 
@@ -106,17 +106,19 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
   // GEMMs of one shape (the groups of a grouped or depthwise conv: thousands in ShuffleNet) share the schedule
   // the search chose for the first of them; each is still timed on its own addresses for the report.
   const schedules = new Map<string, GemmPlan>();
+  // Timings of GEMMs that differ only in their operands' page-aligned placement are the same (memo.ts).
+  const memo = new TimingMemo(target);
   const planned = (spec: GemmSpec): GemmPlan => {
     const key = JSON.stringify([spec.m, spec.n, spec.k, spec.a.stride, spec.gather ? 'gather' : spec.b.stride, spec.c.stride, spec.bias !== undefined,
       spec.requant?.perRow, spec.scratch?.bytes]);
     const first = schedules.get(key);
     if (first === undefined) {
-      const plan = tileGemm(spec, target, sink, opts.strategy ? { strategy: opts.strategy } : {});
+      const plan = tileGemm(spec, target, sink, { memo, ...(opts.strategy ? { strategy: opts.strategy } : {}) });
       schedules.set(key, plan);
       return plan;
     }
     emitGemm(spec, target, first.schedule, sink);
-    return { ...first, name: spec.name, counters: timeSchedule(spec, target, first.schedule), timed: 0 };
+    return { ...first, name: spec.name, counters: timeSchedule(spec, target, first.schedule, memo), timed: 0 };
   };
 
   const emitStep = (s: Step): void => {
@@ -169,7 +171,7 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
     // What explicit im2col would move for this layer, under the same schedule: the host pass reading x and
     // writing the K×N matrix, then the GEMM loading B's tiles from that matrix.
     const hostPass = hostOpBytes([ref(bName)!], [{ dtype: 'int8', shape: [k, n] }]);
-    const explicitGemm = timeSchedule({ ...spec, gather: undefined, b: { addr: 0, stride: n } }, target, plan.schedule);
+    const explicitGemm = timeSchedule({ ...spec, gather: undefined, b: { addr: 0, stride: n } }, target, plan.schedule, memo);
     layers.push({ ...layer, im2col_dram_bytes: { explicit: hostPass + dmaBytes(explicitGemm), implicit: layer.dram_bytes } });
   };
 

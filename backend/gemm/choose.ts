@@ -1,7 +1,6 @@
 import type { Target } from '../target.js';
-import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
-import type { GatherFootprint } from '../gather.js';
-import { CostModel, dramBytes, type CostCounters } from '../cost.js';
+import { CostModel, INSTRUCTION_LIMIT, dramBytes, type CostCounters } from '../cost.js';
+import { writtenPages } from './memo.js';
 import type { GemmDims, GemmSpec } from './spec.js';
 import { emitSchedule } from './emit.js';
 import { estimateSchedule } from './search.js';
@@ -31,23 +30,24 @@ const PREFIX = 12_000;
 const FINALISTS = 2;
 const HUGE_MATMULS = 100_000;
 
-/** Thrown by PrefixSink to stop an emission early; never escapes this module. */
-const PREFIX_DONE = Symbol('prefix done');
+let spare: CostModel | undefined;
 
-class PrefixSink implements TileSink {
-  private count = 0;
-  constructor(readonly model: CostModel, private readonly limit: number) {}
-  private tick(): void { if (++this.count > this.limit) throw PREFIX_DONE; }
-  load(spad: number, dram: number, stride: number, rows: number, cols: number): void { this.tick(); this.model.load(spad, dram, stride, rows, cols); }
-  preload(acc: number, source: PreloadSource, dram: number, stride: number, rows: number, cols: number): void { this.tick(); this.model.preload(acc, source, dram, stride, rows, cols); }
-  matmul(acc: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void { this.tick(); this.model.matmul(acc, a, b, m, n, k, accumulate); }
-  store(acc: number, dram: number, stride: number, rows: number, cols: number, mode: StoreMode, table: number, perRow: boolean, qmin: number, qmax: number): void {
-    this.tick(); this.model.store(acc, dram, stride, rows, cols, mode, table, perRow, qmin, qmax);
-  }
-  fence(): void { this.tick(); this.model.fence(); }
-  loadIm2col(spad: number, desc: number, row0: number, col0: number, rows: number, cols: number, f: GatherFootprint): void {
-    this.tick(); this.model.loadIm2col(spad, desc, row0, col0, rows, cols, f);
-  }
+/**
+ * A CostModel for `target` in its initial state: the same object every call, reset (schedules are timed one
+ * at a time, and reset() hands out new counters, so counters returned earlier keep their values).
+ */
+export function freshCostModel(target: Target): CostModel {
+  if (spare === undefined || spare.target !== target) spare = new CostModel(target);
+  else spare.reset();
+  return spare;
+}
+
+/** freshCostModel tracking DRAM hazards only where `spec` writes (exact for a GEMM timed alone: memo.ts writtenPages). */
+export function gemmCostModel(spec: GemmSpec, target: Target): CostModel {
+  const model = freshCostModel(target);
+  const [first, last] = writtenPages(spec);
+  model.trackOnly(first, last);
+  return model;
 }
 
 export interface Timed {
@@ -57,23 +57,24 @@ export interface Timed {
 
 /** A schedule's instructions timed alone, in full. */
 export function timeFully(spec: GemmSpec, d: GemmDims, target: Target, schedule: Schedule): CostCounters {
-  const model = new CostModel(target);
+  const model = gemmCostModel(spec, target);
   emitSchedule(spec, d, schedule, model);
   return model.counters;
 }
 
 /** Extrapolated cycles and DRAM bytes from a prefix, and the full counters when the prefix was the whole schedule. */
 function timePrefix(spec: GemmSpec, d: GemmDims, target: Target, schedule: Schedule, estimate: number): { cycles: number; dram: number; full?: CostCounters } {
-  const sink = new PrefixSink(new CostModel(target), PREFIX);
+  const model = gemmCostModel(spec, target);
+  model.limitInstructions(PREFIX);
   try {
-    emitSchedule(spec, d, schedule, sink);
+    emitSchedule(spec, d, schedule, model);
   } catch (e) {
-    if (e !== PREFIX_DONE) throw e;
-    const c = sink.model.counters;
+    if (e !== INSTRUCTION_LIMIT) throw e;
+    const c = model.counters;
     const scale = c.macs > 0 ? (d.m * d.n * d.k) / c.macs : 0;
     return { cycles: c.macs > 0 ? c.cycles * scale : estimate, dram: c.macs > 0 ? dramBytes(c) * scale : Infinity };
   }
-  const c = sink.model.counters;
+  const c = model.counters;
   return { cycles: c.cycles, dram: dramBytes(c), full: c };
 }
 
@@ -108,9 +109,11 @@ export function pickSchedule(timed: readonly Timed[], baseline?: Timed): Timed |
 
 /**
  * The finalists of the three rounds, fully timed, and how many schedules the cost model timed (in part or in
- * full). Deterministic: ties keep the earlier candidate.
+ * full). Deterministic: ties keep the earlier candidate. `timeFull` times a finalist in full (default
+ * timeFully; the caller may answer from timings it already has, which must be timeFully's counters).
  */
-export function chooseSchedule(spec: GemmSpec, d: GemmDims, target: Target, candidates: readonly Schedule[]): { finalists: Timed[]; timed: number } {
+export function chooseSchedule(spec: GemmSpec, d: GemmDims, target: Target, candidates: readonly Schedule[],
+  timeFull: (schedule: Schedule) => CostCounters = (schedule) => timeFully(spec, d, target, schedule)): { finalists: Timed[]; timed: number } {
   const estimated = candidates
     .map((schedule, i) => ({ schedule, i, ...estimateSchedule(schedule, d, target, spec) }))
     .sort((x, y) => x.cycles - y.cycles || x.i - y.i);
@@ -139,6 +142,6 @@ export function chooseSchedule(spec: GemmSpec, d: GemmDims, target: Target, cand
     }
     if (lean && !chosen.includes(lean)) chosen.push(lean);
   }
-  const finalists = chosen.map((f) => ({ schedule: f.schedule, counters: f.full ?? timeFully(spec, d, target, f.schedule) }));
+  const finalists = chosen.map((f) => ({ schedule: f.schedule, counters: f.full ?? timeFull(f.schedule) }));
   return { finalists, timed: round2.length };
 }

@@ -48,3 +48,7 @@ export function scheduleLabel(s: Schedule): string {
   const bufs = `spad×${s.spadBuffers} acc×${s.accBuffers}`;
   return `${flow} ${s.ti}x${s.tj}x${s.tk} ${bufs}${s.reuse ? '' : ' no-reuse'}`;
 }
+
+/** True when both describe the same walk (so they emit the same instructions). */
+export const sameSchedule = (x: Schedule, y: Schedule): boolean => x.dataflow === y.dataflow && x.ti === y.ti && x.tj === y.tj
+  && x.tk === y.tk && x.spadBuffers === y.spadBuffers && x.accBuffers === y.accBuffers && x.partials === y.partials && x.reuse === y.reuse;
