@@ -1,9 +1,9 @@
-import { type AddRescale, quantizedAdd } from '../../ir/arith.js';
 import { checkQAddAttrs } from '../../ir/infer/qattrs.js';
 import { numel } from '../../ir/tensor.js';
 import { broadcastBinary, broadcastShape } from '../float/broadcast.js';
 import { type Kernel, expectDtype, need, who } from '../float/kernel.js';
 import { badFor } from './common.js';
+import { qAddRule } from './qadd-rule.js';
 
 /** QAdd: TFLite's integer Add (ir/arith quantizedAdd) per element, broadcasting like Add. */
 export const QAdd: Kernel<'QAdd'> = (node, inputs) => {
@@ -13,15 +13,8 @@ export const QAdd: Kernel<'QAdd'> = (node, inputs) => {
   expectDtype(node, b, 'input 1 (B)', ['int8']);
   checkQAddAttrs(badFor(w_), t);
   const shape = broadcastShape(w_, [a.shape, b.shape]);
-  const p: AddRescale = {
-    leftShift: t.leftShift,
-    a: { multiplier: t.aMultiplier, shift: t.aShift },
-    b: { multiplier: t.bMultiplier, shift: t.bShift },
-    out: { multiplier: t.outMultiplier, shift: t.outShift },
-  };
-  const { aZeroPoint: za, bZeroPoint: zb, zeroPoint, qmin, qmax } = t;
   const out = new Int8Array(numel(shape));
-  const add = (qa: number, qb: number): number => quantizedAdd(qa, za, qb, zb, p, zeroPoint, qmin, qmax);
+  const add = qAddRule(t);
   // Both operands are int8, so a large Add is a lookup in the table of all 256 x 256 results (the same
   // quantizedAdd calls, made once each): ResNet-50's residual Adds have up to 800k elements.
   broadcastBinary(a, b, shape, out, out.length >= TABLE_SIZE ? tableOf(add) : add);

@@ -4,8 +4,8 @@ import { HOST_FN, decodeHostOperands, hostOpCycles, type HostOperands, type Host
 import { evaluateFloat } from '../../float/index.js';
 import type { HostOp, HostOpContext } from '../machine.js';
 import { readTensorAt, writeTensorAt } from './dram.js';
-import { im2colGather, type HostGather } from './im2col-gather.js';
-import { maxPoolGather } from './maxpool-gather.js';
+import { hostFastPath } from './fast-paths.js';
+import type { HostGather } from './im2col-gather.js';
 
 // A host operation that runs one IR op with the reference kernels — the very functions
 // runGraph(graph, feeds, evaluateFloat) calls for the integer reference — on operands read from DRAM.
@@ -13,7 +13,7 @@ import { maxPoolGather } from './maxpool-gather.js';
 // and only the operand plumbing and the cycle charge (backend/host-ops.ts) live here.
 //
 // An operand block is program data (never DRAM), so what it decodes to — the node, the cycle charge, and
-// for Im2Col and MaxPool on int8 a gather table — is computed on its first call and reused on every later call and run.
+// the op's fast path if it has one (fast-paths.ts) — is computed on its first call and reused on every later call and run.
 
 interface Decoded {
   readonly operands: Uint8Array;
@@ -23,7 +23,7 @@ interface Decoded {
   readonly gather: HostGather | undefined;
 }
 
-export function kernelHostOp(op: HostOpName, target: Target): HostOp {
+export function kernelHostOp(op: HostOpName, target: Target, fastPaths = true): HostOp {
   /** By the block's position in its program's host data; `operands` confirms it is the same block. */
   const decoded = new Map<number, Decoded>();
   const decode = (operands: Uint8Array): Decoded => {
@@ -38,7 +38,7 @@ export function kernelHostOp(op: HostOpName, target: Target): HostOp {
     } as unknown as Node;
     const entry: Decoded = {
       operands, o, node, cycles: hostOpCycles(op, o.inputs, o.outputs, o.attrs, target),
-      gather: op === 'Im2Col' ? im2colGather(o, node) : op === 'MaxPool' ? maxPoolGather(o, node) : undefined,
+      gather: fastPaths ? hostFastPath(op, o, node) : undefined,
     };
     decoded.set(operands.byteOffset, entry);
     return entry;

@@ -1,52 +1,74 @@
 import type { HostOperands } from '../../../backend/host-ops.js';
-import { numel } from '../../../ir/tensor.js';
 import type { Node, PoolAttrs } from '../../../ir/ops.js';
-import { poolPlan, requireNonEmptyWindows } from '../../float/pool-core.js';
+import { poolPlan, requireNonEmptyWindows, type PoolPlan } from '../../float/pool-core.js';
 import type { HostGather } from './im2col-gather.js';
+import { disjoint, refBytes } from './region.js';
 
-// The MaxPool host op on int8 codes as a precomputed window gather between DRAM regions. The windows are
-// the reference kernel's (runtime/float/MaxPool.ts): the same poolPlan, walked in the same order, so each
-// output is the maximum of the same input cells. A maximum of integers is exact whatever the order, and
-// without the Indices output only the value is written. Anything else (Indices, other dtypes, a window
+// The MaxPool host op on int8 codes directly over DRAM, on the reference kernel's windows
+// (runtime/float/MaxPool.ts: the same poolPlan, computed once per block). Each output is the maximum of the
+// same input cells; a maximum of integers is exact whatever the order, and without the Indices output only
+// the value is written. Windows that overlap along H (ResNet's 3x3 stride 2) take the maximum of each input
+// row once for all the windows sharing it (maxPoolByRows); others (mnist's 2x2 stride 2) are a gather
+// through a table of each window's cells (maxPoolByCells). Anything else (Indices, other dtypes, a window
 // error) takes the generic path, which runs the reference kernel and reports errors with the node's name.
 
-/** A gather for a plain int8 MaxPool block, or undefined (the generic path handles the rest). */
+/** The fast path for a plain int8 MaxPool block, or undefined (the generic path handles the rest). */
 export function maxPoolGather(o: HostOperands, node: Node): HostGather | undefined {
   const x = o.inputs[0], y = o.outputs[0];
   if (o.inputs.length !== 1 || !x || !y || x.dtype !== 'int8' || y.dtype !== 'int8') return undefined;
   if (o.outputs.slice(1).some((r) => r !== undefined)) return undefined;
   const attrs = (node as unknown as { attrs: PoolAttrs }).attrs;
-  let starts: Int32Array, cells: Int32Array;
+  let plan: PoolPlan;
   try {
-    const plan = poolPlan('MaxPool', attrs, x.shape);
+    plan = poolPlan('MaxPool', attrs, x.shape);
     requireNonEmptyWindows('MaxPool', plan, attrs);
-    if (plan.outShape.length !== y.shape.length || plan.outShape.some((d, i) => d !== y.shape[i])) return undefined;
-    [starts, cells] = windows(plan);
   } catch {
     return undefined;
   }
-  const xBytes = numel(x.shape), yBytes = starts.length - 1, xs = x.addr, ys = y.addr;
-  if (xs < ys + yBytes && ys < xs + xBytes) return undefined;
+  if (plan.outShape.length !== y.shape.length || plan.outShape.some((d, i) => d !== y.shape[i])) return undefined;
+  if (!disjoint(x, y)) return undefined;
+  const xBytes = refBytes(x), yBytes = refBytes(y), xs = x.addr, ys = y.addr;
+  const pool = overlapAlongH(plan) ? maxPoolByRows(plan, xs, ys) : maxPoolByCells(plan, xs, ys);
   return {
     run(dram) {
       if (xs + xBytes > dram.length || ys + yBytes > dram.length) return false;
-      const codes = new Int8Array(dram.buffer, dram.byteOffset, dram.length);
-      for (let out = 0; out < yBytes; out++) {
-        const end = starts[out + 1]!;
-        let best = codes[xs + cells[starts[out]!]!]!;
-        for (let k = starts[out]! + 1; k < end; k++) {
-          const v = codes[xs + cells[k]!]!;
-          if (v > best) best = v;
-        }
-        codes[ys + out] = best;
-      }
+      pool(new Int8Array(dram.buffer, dram.byteOffset, dram.length));
       return true;
     },
   };
 }
 
+/** True when two consecutive output rows' windows share an input row. */
+function overlapAlongH(plan: PoolPlan): boolean {
+  const H = plan.axes[1];
+  for (let oh = 0; oh + 1 < H.out; oh++) {
+    if (H.start[oh + 1]! + H.lo[oh + 1]! * H.dilation <= H.start[oh]! + (H.hi[oh]! - 1) * H.dilation) return true;
+  }
+  return false;
+}
+
+/** Writes y = MaxPool(x) for int8 codes in DRAM (x at byte xs, y at ys). */
+type MaxPoolInt8 = (codes: Int8Array) => void;
+
+/** The pool as a gather: per output element, the x offsets of its window's cells, walked like the reference. */
+function maxPoolByCells(plan: PoolPlan, xs: number, ys: number): MaxPoolInt8 {
+  const [starts, cells] = windows(plan);
+  const n = starts.length - 1;
+  return (codes) => {
+    for (let out = 0; out < n; out++) {
+      const end = starts[out + 1]!;
+      let best = codes[xs + cells[starts[out]!]!]!;
+      for (let k = starts[out]! + 1; k < end; k++) {
+        const v = codes[xs + cells[k]!]!;
+        if (v > best) best = v;
+      }
+      codes[ys + out] = best;
+    }
+  };
+}
+
 /** Per output element (row-major), the x offsets of its window's input cells: CSR (starts, cells). */
-function windows(plan: ReturnType<typeof poolPlan>): [Int32Array, Int32Array] {
+function windows(plan: PoolPlan): [Int32Array, Int32Array] {
   const [D, H, W] = plan.axes;
   const n = plan.planes * D.out * H.out * W.out;
   const starts = new Int32Array(n + 1);
@@ -72,4 +94,55 @@ function windows(plan: ReturnType<typeof poolPlan>): [Int32Array, Int32Array] {
   }
   starts[n] = cells.length;
   return [starts, Int32Array.from(cells)];
+}
+
+function maxPoolByRows(plan: PoolPlan, xs: number, ys: number): MaxPoolInt8 {
+  const rows = new Int8Array(plan.axes[2].size);
+  return (codes) => maxPoolInt8(plan, codes, xs, ys, rows);
+}
+
+/**
+ * The pool in two passes per output row: `rows` takes the maximum of the window's input rows column by
+ * column, then each output takes the maximum of its window's columns of `rows` — the maximum of the same
+ * cells as the reference's.
+ */
+function maxPoolInt8(plan: PoolPlan, codes: Int8Array, xs: number, ys: number, rows: Int8Array): void {
+  const [D, H, W] = plan.axes;
+  const planeI = D.size * H.size * W.size, HW = H.size * W.size, Ws = W.size;
+  const dD = D.dilation, dH = H.dilation, dW = W.dilation;
+  let o = ys;
+  for (let p = 0; p < plan.planes; p++) {
+    const base = xs + p * planeI;
+    for (let od = 0; od < D.out; od++) {
+      const d0 = D.lo[od]!, d1 = D.hi[od]!, dStart = D.start[od]!;
+      for (let oh = 0; oh < H.out; oh++) {
+        const h0 = H.lo[oh]!, h1 = H.hi[oh]!, hStart = H.start[oh]!;
+        let first = true;
+        for (let kd = d0; kd < d1; kd++) {
+          const rowD = base + (dStart + kd * dD) * HW;
+          for (let kh = h0; kh < h1; kh++) {
+            const row = rowD + (hStart + kh * dH) * Ws;
+            if (first) {
+              for (let w = 0; w < Ws; w++) rows[w] = codes[row + w]!;
+              first = false;
+            } else {
+              for (let w = 0; w < Ws; w++) {
+                const v = codes[row + w]!;
+                if (v > rows[w]!) rows[w] = v;
+              }
+            }
+          }
+        }
+        for (let ow = 0; ow < W.out; ow++, o++) {
+          const w0 = W.lo[ow]!, w1 = W.hi[ow]!, at = W.start[ow]!;
+          let best = rows[at + w0 * dW]!;
+          for (let kw = w0 + 1; kw < w1; kw++) {
+            const v = rows[at + kw * dW]!;
+            if (v > best) best = v;
+          }
+          codes[o] = best;
+        }
+      }
+    }
+  }
 }
