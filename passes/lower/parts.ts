@@ -14,6 +14,9 @@ export function sliceQuant(q: QuantParams | undefined, start: number, count: num
 
 /** Rows [start, start + count) of a constant, row-major, as a [count, rowLength] matrix. */
 export function rowsOf(t: Tensor, start: number, count: number, rowLength: number): Tensor {
+  // All of t (a conv without groups): t's data itself under the matrix shape. Tensors are never mutated, so
+  // sharing is safe and saves a copy of every weight.
+  if (start === 0 && count * rowLength === t.data.length) return { dtype: t.dtype, shape: [count, rowLength], data: t.data };
   return tensor(t.dtype, [count, rowLength], t.data.subarray(start * rowLength, (start + count) * rowLength));
 }
 
