@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { INT32_MAX, requantize } from '../../../ir/arith.js';
+import fc from 'fast-check';
+import { INT32_MAX, INT32_MIN, accumulatorRange, fitsInt32, requantize } from '../../../ir/arith.js';
 import { UnsupportedError } from '../../../ir/errors.js';
 import type { Graph } from '../../../ir/graph.js';
 import type { NodeOf } from '../../../ir/ops.js';
@@ -56,6 +57,21 @@ describe('accumulator safety', () => {
     const bad = withConstants(g, -128, INT32_MAX - 9215);
     expect(() => lower(bad)).toThrow("QConv 'conv': output channel 0 (group 0) can overflow the int32 accumulator");
     expect(() => lower(bad)).toThrow('input codes in [-8, 7]');
+  });
+
+  it('refuses exactly the rows whose accumulator range leaves int32 (the bound that skips reading a row is sound)', () => {
+    // Biases near both limits and near the bound k·128·max|x| that lets a row be accepted unread.
+    const bias = fc.oneof(fc.integer({ min: INT32_MIN, max: INT32_MAX }),
+      fc.integer({ min: 0, max: 40_000 }).map((d) => INT32_MAX - d), fc.integer({ min: 0, max: 40_000 }).map((d) => INT32_MIN + d));
+    fc.assert(fc.property(fc.array(fc.integer({ min: -128, max: 127 }), { minLength: 1, maxLength: 40 }), fc.array(bias, { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: -128, max: 0 }), fc.integer({ min: 0, max: 127 }), (row, biases, xmin, xmax) => {
+        const k = row.length;
+        const a = tensor('int8', [biases.length, k], biases.flatMap(() => row));
+        const refused = biases.findIndex((b) => { const [lo, hi] = accumulatorRange(row, 0, k, xmin, xmax, b); return !fitsInt32(lo, hi); });
+        const check = () => checkAccumulators("TileGemm 't'", a, tensor('int32', [biases.length], biases), [xmin, xmax], (m) => `row ${m}`);
+        if (refused < 0) expect(check).not.toThrow();
+        else expect(check).toThrow(`TileGemm 't': row ${refused} can overflow`);
+      }), { seed: 20261127, numRuns: 300 });
   });
 
   it('says when only partial sums taken before the bias overflow (the complete sum fits)', () => {

@@ -43,6 +43,20 @@ describe('quantize-realize', () => {
     expect([...g.initializers.keys()].sort()).toEqual(['C', 'W', 'b', 'w']);
   });
 
+  it('proves each output channel fits int32 accumulators: a bias close to 2^31 is checked exactly, one too close fails', () => {
+    // s_x·s_w = 2/128 · 1/128 = 1/8192, input zero point 0. Channel 0's codes [64, -32, 16, 127] with inputs in
+    // [-128, 127] add at most 207·127 + 32·128 = 30385 to its bias (at least -(207·128 + 32·127) = -30560):
+    // 2147452928 fits (though not within the unread bound 4·128·128 = 65536), 2147481600 does not.
+    const withBias = (b0: number): Graph => {
+      const g = convNet();
+      return { ...g, initializers: new Map(g.initializers).set('b', f32([2], [b0, 0])) };
+    };
+    const g = quantize(withBias(262140.25), { calibration: convNetStats() });
+    expect(Array.from(g.initializers.get('b')!.data)).toEqual([2147452928, 0]);
+    expect(() => quantize(withBias(262143.75), { calibration: convNetStats() }))
+      .toThrow("Conv 'conv': output channel 0 can accumulate [-30560, 2147511985] (bias 2147481600 with the input zero point folded in), beyond int32");
+  });
+
   it('per channel: one multiplier per output channel', () => {
     const g = quantize(convNet(), { calibration: convNetStats(), perChannel: true });
     const qconv = find<'QConv'>(g, 'conv');
