@@ -1,7 +1,6 @@
 import { dequantizeF32, qRange, quantizeF32 } from '../../ir/arith.js';
-import { isInteger, newTensorData } from '../../ir/dtype.js';
+import { isInteger, newTensorData, type TensorData } from '../../ir/dtype.js';
 import { fail } from '../../ir/errors.js';
-import type { QuantParams } from '../../ir/graph.js';
 import { numel, shapeStr, type Tensor } from '../../ir/tensor.js';
 import type { CostCounters } from '../../backend/cost.js';
 import { tensorBytes, tensorFromBytes } from '../../backend/host-ops.js';
@@ -29,45 +28,89 @@ export interface RunProgramOptions extends Omit<TileMachineOptions, 'hostOps'> {
   readonly codes?: boolean;
 }
 
-/** Index of the quantization parameters (per tensor, or per channel along axis) of each element. */
-function channelOf(q: QuantParams, shape: readonly number[]): (i: number) => number {
-  if (q.scale.length === 1) return () => 0;
+// Module-level copies: the per-element loops call these, not another module's bindings (which some loaders
+// turn into getter calls).
+const quantizeCode = quantizeF32, dequantizeCode = dequantizeF32;
+
+/**
+ * An entry's quantization parameters, hoisted out of the element loops: element i has those of channel
+ * floor(i / inner) % channels (one channel per tensor), so runs of `inner` elements share a channel.
+ */
+interface Codec {
+  readonly scale: readonly number[];
+  readonly zeroPoint: readonly number[];
+  readonly channels: number;
+  readonly inner: number;
+  readonly qmin: number;
+  readonly qmax: number;
+}
+
+function codecOf(e: TensorEntry): Codec {
+  const q = e.quant!, [qmin, qmax] = qRange(q.bits, true);
+  if (q.scale.length === 1) return { scale: q.scale, zeroPoint: q.zeroPoint, channels: 1, inner: Math.max(1, numel(e.shape)), qmin, qmax };
   const axis = q.axis ?? 0;
-  const channels = shape[axis] ?? 1, inner = numel(shape.slice(axis + 1));
-  if (channels !== q.scale.length) fail(`quantization has ${q.scale.length} scales but axis ${axis} of shape ${shapeStr(shape)} has ${channels} entries`);
-  return (i) => Math.floor(i / inner) % channels;
+  const channels = e.shape[axis] ?? 1, inner = numel(e.shape.slice(axis + 1));
+  if (channels !== q.scale.length) fail(`quantization has ${q.scale.length} scales but axis ${axis} of shape ${shapeStr(e.shape)} has ${channels} entries`);
+  return { scale: q.scale, zeroPoint: q.zeroPoint, channels, inner, qmin, qmax };
+}
+
+/** out[i] = quantizeF32(x[i]) with element i's parameters. */
+function quantizeInto(x: ArrayLike<number>, c: Codec, out: TensorData): void {
+  const n = out.length, { qmin, qmax } = c;
+  for (let start = 0, ch = 0; start < n; start += c.inner, ch = ch + 1 === c.channels ? 0 : ch + 1) {
+    const scale = c.scale[ch]!, zeroPoint = c.zeroPoint[ch]!;
+    for (let i = start, end = Math.min(n, start + c.inner); i < end; i++) out[i] = quantizeCode(x[i]!, scale, zeroPoint, qmin, qmax);
+  }
+}
+
+/** dequantizeF32 of every code, with element i's parameters. */
+function dequantized(codes: ArrayLike<number>, c: Codec): Float32Array {
+  const n = codes.length, y = new Float32Array(n);
+  for (let start = 0, ch = 0; start < n; start += c.inner, ch = ch + 1 === c.channels ? 0 : ch + 1) {
+    const scale = c.scale[ch]!, zeroPoint = c.zeroPoint[ch]!;
+    for (let i = start, end = Math.min(n, start + c.inner); i < end; i++) y[i] = dequantizeCode(codes[i]!, scale, zeroPoint);
+  }
+  return y;
 }
 
 const quantizedCodes = (e: TensorEntry): boolean => e.quant !== undefined && isInteger(e.dtype);
 
-/** The codes the program's input `e` holds for `feed`. */
-function entryValue(e: TensorEntry, feed: Tensor): Tensor {
+/** Writes the codes the program's input `e` holds for `feed` at e's place in DRAM. */
+function writeEntry(dram: Uint8Array, e: TensorEntry, codec: () => Codec, feed: Tensor): void {
   if (feed.shape.length !== e.shape.length || feed.shape.some((d, i) => d !== e.shape[i])) {
     fail(`input '${e.name}' has shape ${shapeStr(feed.shape)} but the program expects ${shapeStr(e.shape)}`);
   }
-  if (feed.dtype === e.dtype) return feed;
-  if (quantizedCodes(e) && feed.dtype === 'float32') {
-    const q = e.quant!, ch = channelOf(q, e.shape);
-    const [qmin, qmax] = qRange(q.bits, true);
-    const out = newTensorData(e.dtype, feed.data.length);
-    for (let i = 0; i < out.length; i++) {
-      const c = ch(i);
-      out[i] = quantizeF32(feed.data[i]!, q.scale[c]!, q.zeroPoint[c]!, qmin, qmax);
+  if (feed.dtype === e.dtype) {
+    dram.set(tensorBytes(feed), e.addr);
+  } else if (quantizedCodes(e) && feed.dtype === 'float32') {
+    // int8 codes go straight into DRAM; wider ones through a little-endian copy.
+    if (e.dtype === 'int8') {
+      quantizeInto(feed.data, codec(), new Int8Array(dram.buffer, dram.byteOffset + e.addr, feed.data.length));
+    } else {
+      const out = newTensorData(e.dtype, feed.data.length);
+      quantizeInto(feed.data, codec(), out);
+      dram.set(tensorBytes({ dtype: e.dtype, shape: e.shape, data: out }), e.addr);
     }
-    return { dtype: e.dtype, shape: e.shape, data: out };
+  } else {
+    fail(`input '${e.name}' is ${feed.dtype} but the program takes ${quantizedCodes(e) ? `float32 (quantized on entry) or ${e.dtype} codes` : e.dtype}`);
   }
-  return fail(`input '${e.name}' is ${feed.dtype} but the program takes ${quantizedCodes(e) ? `float32 (quantized on entry) or ${e.dtype} codes` : e.dtype}`);
 }
 
-function outputValue(e: TensorEntry, codes: Tensor): Tensor {
-  if (!quantizedCodes(e)) return codes;
-  const q = e.quant!, ch = channelOf(q, e.shape);
-  const y = new Float32Array(codes.data.length);
-  for (let i = 0; i < y.length; i++) {
-    const c = ch(i);
-    y[i] = dequantizeF32(codes.data[i]!, q.scale[c]!, q.zeroPoint[c]!);
+/** Output `e` as the program left it in DRAM: its codes, or dequantized when `codes` is false. */
+function readEntry(dram: Uint8Array, e: TensorEntry, codec: () => Codec, codes: boolean): Tensor {
+  const n = numel(e.shape);
+  if (!codes && quantizedCodes(e) && e.dtype === 'int8') {
+    return { dtype: 'float32', shape: [...e.shape], data: dequantized(new Int8Array(dram.buffer, dram.byteOffset + e.addr, n), codec()) };
   }
-  return { dtype: 'float32', shape: [...e.shape], data: y };
+  const stored = tensorFromBytes(e.dtype, e.shape, dram.subarray(e.addr, e.addr + n * dtypeBytes(e.dtype)));
+  if (codes || !quantizedCodes(e)) return stored;
+  return { dtype: 'float32', shape: [...e.shape], data: dequantized(stored.data, codec()) };
+}
+
+/** codecOf(e), computed on first use (an entry that is never converted never reports a bad quantization). */
+function lazyCodec(e: TensorEntry): () => Codec {
+  let c: Codec | undefined;
+  return () => (c ??= codecOf(e));
 }
 
 /**
@@ -78,6 +121,8 @@ export class ProgramRunner {
   private readonly machine: TileMachine;
   private readonly inputs: readonly TensorEntry[];
   private readonly outputs: readonly TensorEntry[];
+  private readonly inputCodecs: readonly (() => Codec)[];
+  private readonly outputCodecs: readonly (() => Codec)[];
 
   private readonly codes: boolean;
 
@@ -88,6 +133,8 @@ export class ProgramRunner {
     this.codes = options.codes ?? false;
     this.inputs = program.tensors.filter((e) => e.role === 'input');
     this.outputs = program.tensors.filter((e) => e.role === 'output');
+    this.inputCodecs = this.inputs.map(lazyCodec);
+    this.outputCodecs = this.outputs.map(lazyCodec);
   }
 
   /** The program's input tensors (name, dtype, shape, quantization), in tensor-table order. */
@@ -101,18 +148,14 @@ export class ProgramRunner {
     }
     const m = this.machine;
     m.reset();
-    for (const e of this.inputs) {
+    this.inputs.forEach((e, i) => {
       const feed = feeds.get(e.name);
       if (!feed) fail(`program input '${e.name}' is not fed (inputs: ${names.join(', ')})`);
-      m.dram.set(tensorBytes(entryValue(e, feed)), e.addr);
-    }
+      writeEntry(m.dram, e, this.inputCodecs[i]!, feed);
+    });
     const counters = m.run();
     const outputs = new Map<string, Tensor>();
-    for (const e of this.outputs) {
-      const bytes = m.dram.subarray(e.addr, e.addr + numel(e.shape) * dtypeBytes(e.dtype));
-      const stored = tensorFromBytes(e.dtype, e.shape, bytes);
-      outputs.set(e.name, this.codes ? stored : outputValue(e, stored));
-    }
+    this.outputs.forEach((e, i) => outputs.set(e.name, readEntry(m.dram, e, this.outputCodecs[i]!, this.codes)));
     return { outputs, counters };
   }
 }
