@@ -150,6 +150,7 @@ export class TileMachine {
   reset(): void {
     this.dram.fill(0);
     this.spad.fill(0);
+    this.wasm?.spadReset();
     this.acc.fill(0);
     for (const c of this.program.constants) this.dram.set(c.data, c.addr);
   }
@@ -349,6 +350,7 @@ export class TileMachine {
       im2colTileSources(d.geo, row0, col0, rows, cols, table);
     }
     const t = this.t, spad = this.spad, src = this.dramI8, x = d.x, pad = d.padValue;
+    this.wasm?.spadWritten(slot);
     spad.fill(0, base, base + t * t);
     for (let r = 0, e = 0; r < rows; r++) {
       const to = base + r * t;

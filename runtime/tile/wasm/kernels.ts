@@ -13,7 +13,7 @@ function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number) => void;
+type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number, keyAt: number) => void;
 type LoadExport = (spad: number, src: number, stride: number, rows: number, cols: number, t: number) => void;
 type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, pad: number, tmp: number) => void;
 type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number, tmp: number) => number;
@@ -47,17 +47,31 @@ const OVERREAD = 64;
 const align = (v: number, to: number): number => Math.ceil(v / to) * to;
 
 /** The layout of one machine's WebAssembly memory (byte offsets). */
-interface Layout { readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly tables: number; readonly pages: number }
+interface Layout {
+  readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly tables: number;
+  /** Per scratchpad slot a packed-B area (packBytes each, from `packs`) and its int32 key (from `keys`); packs = 0: none. */
+  readonly packs: number; readonly keys: number; readonly packBytes: number;
+  readonly pages: number;
+}
 
-function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number): Layout {
+/** Packed-B areas per scratchpad slot are kept up to this many bytes (beyond it every MATMUL packs afresh). */
+const MAX_PACK_CACHE_BYTES = 256 * 2 ** 20;
+
+function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, packCache: boolean): Layout {
   const spad = align(dramBytes + OVERREAD, 16);
   const acc = align(spad + spadBytes + OVERREAD, 16);
   // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group (or a partial gathered row).
   const pack = align(acc + 4 * accWords + OVERREAD, 16);
-  const tmp = pack + Math.ceil(t / 2) * 64 * Math.ceil(t / 16);
+  const packBytes = Math.ceil(t / 2) * 64 * Math.ceil(t / 16);
+  const tmp = pack + packBytes;
   // Then the LOAD_IM2COL tables (runtime/tile/gather-tables.ts), 16-byte aligned.
   const tables = tmp + 64;
-  return { spad, acc, pack, tmp, tables, pages: Math.max(1, Math.ceil((tables + tableBytes) / PAGE)) };
+  // Then, when it fits, each scratchpad slot's packed B (a B slot used by several MATMULs is packed once).
+  const slots = Math.floor(spadBytes / (t * t));
+  const cache = packCache && slots * packBytes <= MAX_PACK_CACHE_BYTES;
+  const keys = align(tables + tableBytes, 16), packs = cache ? align(keys + 4 * slots, 16) : 0;
+  const end = cache ? packs + slots * packBytes : keys;
+  return { spad, acc, pack, tmp, tables, packs, keys, packBytes, pages: Math.max(1, Math.ceil(end / PAGE)) };
 }
 
 /**
@@ -75,6 +89,11 @@ export class WasmTileMemory {
   private readonly accOffset: number;
   private readonly pack: number;
   private readonly tmp: number;
+  private readonly packs: number;
+  private readonly keysOffset: number;
+  private readonly packBytes: number;
+  /** Per scratchpad slot, the k·65536 + n its packed B was packed for (0: not packed); see matmul.wat. */
+  private readonly packKeys: Int32Array;
   private readonly tt: number;
   private readonly gatherIm2colFn: GatherIm2colExport;
   private readonly storeRequantFn: StoreRequantExport;
@@ -92,11 +111,13 @@ export class WasmTileMemory {
    */
   static create(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number): WasmTileMemory | undefined {
     const tables = align(tableBytes, 16);
-    const l = layout(t, dramBytes, spadBytes, accWords, tables);
-    if (l.pages <= MAX_PAGES) return new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tables);
-    // Without the tables LOAD_IM2COL takes the TypeScript path; the rest still runs here.
-    const bare = layout(t, dramBytes, spadBytes, accWords, 0);
-    return bare.pages <= MAX_PAGES ? new WasmTileMemory(t, bare, dramBytes, spadBytes, accWords, 0) : undefined;
+    // What does not fit is dropped: first the packed-B cache, then the tables (LOAD_IM2COL then takes the
+    // TypeScript path); the rest still runs here.
+    for (const [tb, cache] of [[tables, true], [tables, false], [0, false]] as const) {
+      const l = layout(t, dramBytes, spadBytes, accWords, tb, cache);
+      if (l.pages <= MAX_PAGES) return new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tb);
+    }
+    return undefined;
   }
 
   private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number) {
@@ -120,17 +141,34 @@ export class WasmTileMemory {
     this.accOffset = l.acc;
     this.pack = l.pack;
     this.tmp = l.tmp;
+    this.packs = l.packs;
+    this.keysOffset = l.keys;
+    this.packBytes = l.packBytes;
+    this.packKeys = new Int32Array(memory.buffer, l.keys, l.packs === 0 ? 0 : Math.floor(spadBytes / (t * t)));
   }
 
   /** spad[slot] ← zeros, then rows×cols bytes from DRAM `addr`, rows `stride` apart (checked by the caller). */
   load(slot: number, addr: number, stride: number, rows: number, cols: number): void {
+    this.spadWritten(slot);
     this.loadFn(this.spadOffset + slot * this.tt, addr, stride, rows, cols, this.t);
+  }
+
+  /** Scratchpad slot `slot` changed (any writer must say so): its packed B is stale. */
+  spadWritten(slot: number): void {
+    if (slot < this.packKeys.length) this.packKeys[slot] = 0;
+  }
+
+  /** The whole scratchpad changed. */
+  spadReset(): void {
+    this.packKeys.fill(0);
   }
 
   /** acc[accSlot] (+)= spad[aSlot](m×k) · spad[bSlot](k×n), exactly as the TypeScript reference. Slots are checked by the caller. */
   matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
     const tt = this.tt;
-    this.matmulFn(this.accOffset + 4 * accSlot * tt, this.spadOffset + aSlot * tt, this.spadOffset + bSlot * tt, this.t, m, n, k, accumulate ? 1 : 0, this.pack, this.tmp);
+    const cached = this.packs !== 0;
+    this.matmulFn(this.accOffset + 4 * accSlot * tt, this.spadOffset + aSlot * tt, this.spadOffset + bSlot * tt, this.t, m, n, k, accumulate ? 1 : 0,
+      cached ? this.packs + bSlot * this.packBytes : this.pack, this.tmp, cached ? this.keysOffset + 4 * bSlot : 0);
   }
 
   /**
@@ -139,6 +177,7 @@ export class WasmTileMemory {
    * H×W spatial extents (rank 1: H = 1). Layout and ranges: runtime/tile/gather-tables.ts.
    */
   gatherIm2col(slot: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, padValue: number): void {
+    this.spadWritten(slot);
     this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowTab, colTab, colStride, h, w, padValue, this.tmp);
   }
 

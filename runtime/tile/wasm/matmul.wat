@@ -22,11 +22,13 @@
 (module
   (memory (import "env" "memory") 1)
 
-  ;; pack: packed B for pairs p (rowBytes = 64·ceil(n/16) bytes each). tmp: 16 bytes for a partial column group.
+  ;; pack: packed B for pairs p (rowBytes = 64·ceil(n/16) bytes each). tmp: 64 bytes for a partial column group.
+  ;; keyAt: 0, or the address of an int32 that says for which k·65536 + n the pack area already holds this B
+  ;; slot packed (the machine zeroes it whenever the slot is written); then packing is skipped when it matches.
   (func (export "matmul")
     (param $c i32) (param $a i32) (param $b i32) (param $t i32)
     (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
-    (param $pack i32) (param $tmp i32)
+    (param $pack i32) (param $tmp i32) (param $keyAt i32)
     (local $pairs i32) (local $blocks i32) (local $rowBytes i32)
     (local $p i32) (local $jb i32) (local $rowK i32) (local $dst i32)
     (local $v0 v128) (local $v1 v128) (local $lo v128) (local $hi v128)
@@ -34,13 +36,17 @@
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $j0 i32) (local $rem i32) (local $out i32)
     (local $two i32) (local $arow2 i32) (local $aw v128) (local $bv v128)
-    (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128)
+    (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $u3 v128) (local $key i32) (local $g i32) (local $word i32)
 
     (local.set $pairs (i32.shr_u (i32.add (local.get $k) (i32.const 1)) (i32.const 1)))
     (local.set $blocks (i32.shr_u (i32.add (local.get $n) (i32.const 15)) (i32.const 4)))
     (local.set $rowBytes (i32.shl (local.get $blocks) (i32.const 6)))
 
-    ;; Pack B.
+    ;; Pack B, unless it is packed for this k and n already.
+    (local.set $key (i32.or (i32.shl (local.get $k) (i32.const 16)) (local.get $n)))
+    (block $packed
+    (br_if $packed (i32.and (i32.ne (local.get $keyAt) (i32.const 0)) (i32.eq (i32.load (local.get $keyAt)) (local.get $key))))
+    (if (local.get $keyAt) (then (i32.store (local.get $keyAt) (local.get $key))))
     (local.set $p (i32.const 0))
     (loop $packPairs
       (local.set $rowK (i32.add (local.get $b) (i32.mul (i32.shl (local.get $p) (i32.const 1)) (local.get $t))))
@@ -61,7 +67,7 @@
         (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
         (br_if $packBlocks (i32.lt_u (local.get $jb) (local.get $blocks))))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br_if $packPairs (i32.lt_u (local.get $p) (local.get $pairs))))
+      (br_if $packPairs (i32.lt_u (local.get $p) (local.get $pairs)))))
 
     ;; Multiply, two rows of A and 16 columns at a time: each packed B vector loaded serves both rows. An odd
     ;; last row is computed twice (its second copy is not written).
@@ -104,43 +110,67 @@
         (local.set $j0 (i32.shl (local.get $jb) (i32.const 4)))
         (local.set $rem (i32.sub (local.get $n) (local.get $j0)))
         (local.set $out (i32.add (local.get $crow) (i32.shl (local.get $j0) (i32.const 2))))
-        (call $writeRow (local.get $out) (local.get $rem) (local.get $accumulate) (local.get $tmp)
-          (local.get $s0) (local.get $s1) (local.get $s2) (local.get $s3))
+        (block $first
+          ;; The row's sums s0..s3 from column j0 on, added to C when accumulating, written for the $rem
+          ;; columns left (all 16 when rem >= 16, else exactly rem words through $tmp, never past n).
+          (local.set $dst (local.get $out))
+          (if (local.get $accumulate)
+            (then
+              (local.set $s0 (i32x4.add (local.get $s0) (v128.load align=4 (local.get $dst))))
+              (local.set $s1 (i32x4.add (local.get $s1) (v128.load offset=16 align=4 (local.get $dst))))
+              (local.set $s2 (i32x4.add (local.get $s2) (v128.load offset=32 align=4 (local.get $dst))))
+              (local.set $s3 (i32x4.add (local.get $s3) (v128.load offset=48 align=4 (local.get $dst))))))
+          (if (i32.ge_u (local.get $rem) (i32.const 16))
+            (then
+              (v128.store align=4 (local.get $dst) (local.get $s0))
+              (v128.store offset=16 align=4 (local.get $dst) (local.get $s1))
+              (v128.store offset=32 align=4 (local.get $dst) (local.get $s2))
+              (v128.store offset=48 align=4 (local.get $dst) (local.get $s3)))
+            (else
+              (v128.store (local.get $tmp) (local.get $s0))
+              (v128.store offset=16 (local.get $tmp) (local.get $s1))
+              (v128.store offset=32 (local.get $tmp) (local.get $s2))
+              (v128.store offset=48 (local.get $tmp) (local.get $s3))
+              (local.set $g (i32.const 0))
+              (loop $laness
+                (local.set $word (i32.shl (local.get $g) (i32.const 2)))
+                (i32.store (i32.add (local.get $dst) (local.get $word)) (i32.load (i32.add (local.get $tmp) (local.get $word))))
+                (local.set $g (i32.add (local.get $g) (i32.const 1)))
+                (br_if $laness (i32.lt_u (local.get $g) (local.get $rem))))))
+        )
         (if (local.get $two)
-          (then (call $writeRow (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 2))) (local.get $rem) (local.get $accumulate) (local.get $tmp)
-            (local.get $u0) (local.get $u1) (local.get $u2) (local.get $u3))))
+          (then
+          ;; The row's sums u0..u3 from column j0 on, added to C when accumulating, written for the $rem
+          ;; columns left (all 16 when rem >= 16, else exactly rem words through $tmp, never past n).
+          (local.set $dst (i32.add (local.get $out) (i32.shl (local.get $t) (i32.const 2))))
+          (if (local.get $accumulate)
+            (then
+              (local.set $u0 (i32x4.add (local.get $u0) (v128.load align=4 (local.get $dst))))
+              (local.set $u1 (i32x4.add (local.get $u1) (v128.load offset=16 align=4 (local.get $dst))))
+              (local.set $u2 (i32x4.add (local.get $u2) (v128.load offset=32 align=4 (local.get $dst))))
+              (local.set $u3 (i32x4.add (local.get $u3) (v128.load offset=48 align=4 (local.get $dst))))))
+          (if (i32.ge_u (local.get $rem) (i32.const 16))
+            (then
+              (v128.store align=4 (local.get $dst) (local.get $u0))
+              (v128.store offset=16 align=4 (local.get $dst) (local.get $u1))
+              (v128.store offset=32 align=4 (local.get $dst) (local.get $u2))
+              (v128.store offset=48 align=4 (local.get $dst) (local.get $u3)))
+            (else
+              (v128.store (local.get $tmp) (local.get $u0))
+              (v128.store offset=16 (local.get $tmp) (local.get $u1))
+              (v128.store offset=32 (local.get $tmp) (local.get $u2))
+              (v128.store offset=48 (local.get $tmp) (local.get $u3))
+              (local.set $g (i32.const 0))
+              (loop $lanesu
+                (local.set $word (i32.shl (local.get $g) (i32.const 2)))
+                (i32.store (i32.add (local.get $dst) (local.get $word)) (i32.load (i32.add (local.get $tmp) (local.get $word))))
+                (local.set $g (i32.add (local.get $g) (i32.const 1)))
+                (br_if $lanesu (i32.lt_u (local.get $g) (local.get $rem))))))
+          ))
         (local.set $jb (i32.add (local.get $jb) (i32.const 1)))
         (br_if $colBlocks (i32.lt_u (local.get $jb) (local.get $blocks))))
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br_if $rows (i32.lt_u (local.get $i) (local.get $m)))))
-
-  ;; Sixteen int32 sums s0..s3 of one C row from column j0 on (at $out), added to C when accumulating, written
-  ;; for the $rem columns left (all 16 when rem >= 16, else exactly rem words through $tmp, never past n).
-  (func $writeRow (param $out i32) (param $rem i32) (param $accumulate i32) (param $tmp i32)
-    (param $s0 v128) (param $s1 v128) (param $s2 v128) (param $s3 v128)
-    (local $g i32) (local $word i32)
-    (if (local.get $accumulate)
-      (then
-        (local.set $s0 (i32x4.add (local.get $s0) (v128.load align=4 (local.get $out))))
-        (local.set $s1 (i32x4.add (local.get $s1) (v128.load offset=16 align=4 (local.get $out))))
-        (local.set $s2 (i32x4.add (local.get $s2) (v128.load offset=32 align=4 (local.get $out))))
-        (local.set $s3 (i32x4.add (local.get $s3) (v128.load offset=48 align=4 (local.get $out))))))
-    (if (i32.ge_u (local.get $rem) (i32.const 16))
-      (then
-        (v128.store align=4 (local.get $out) (local.get $s0))
-        (v128.store offset=16 align=4 (local.get $out) (local.get $s1))
-        (v128.store offset=32 align=4 (local.get $out) (local.get $s2))
-        (v128.store offset=48 align=4 (local.get $out) (local.get $s3)))
-      (else
-        (v128.store (local.get $tmp) (local.get $s0))
-        (v128.store offset=16 (local.get $tmp) (local.get $s1))
-        (v128.store offset=32 (local.get $tmp) (local.get $s2))
-        (v128.store offset=48 (local.get $tmp) (local.get $s3))
-        (loop $lanes
-          (local.set $word (i32.shl (local.get $g) (i32.const 2)))
-          (i32.store (i32.add (local.get $out) (local.get $word)) (i32.load (i32.add (local.get $tmp) (local.get $word))))
-          (local.set $g (i32.add (local.get $g) (i32.const 1)))
-          (br_if $lanes (i32.lt_u (local.get $g) (local.get $rem)))))))
 
   ;; LOAD: the scratchpad tile at $spad (t×t) ← zeros, then rows×cols bytes from DRAM at $src, rows $stride
   ;; apart (the machine has checked every address; DRAM and scratchpad are disjoint parts of this memory).
@@ -148,6 +178,15 @@
     (param $spad i32) (param $src i32) (param $stride i32) (param $rows i32) (param $cols i32) (param $t i32)
     (local $r i32)
     (memory.fill (local.get $spad) (i32.const 0) (i32.mul (local.get $t) (local.get $t)))
+    ;; Rows of exactly 16 bytes (t = 16 full tiles, the common case) as single v128 copies.
+    (if (i32.eq (local.get $cols) (i32.const 16))
+      (then
+        (loop $copy16
+          (v128.store align=1 (i32.add (local.get $spad) (i32.mul (local.get $r) (local.get $t)))
+            (v128.load align=1 (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $stride)))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $copy16 (i32.lt_u (local.get $r) (local.get $rows))))
+        (return)))
     (loop $copyRows
       (memory.copy
         (i32.add (local.get $spad) (i32.mul (local.get $r) (local.get $t)))
