@@ -56,7 +56,8 @@ function expectSameAsKernel(op: keyof typeof HOST_FN, attrs: object, inputs: Pla
     });
     expect(results[0]!.counters).toEqual(results[1]!.counters);
     expect(firstDifference(results[0]!.dram, results[1]!.dram)).toBe(-1);
-    expect(Array.from(new Int8Array(fast.dram.buffer, fast.dram.byteOffset + y.addr, ref.data.length))).toEqual(Array.from(ref.data));
+    const got = y.dtype === 'float32' ? Float32Array.from({ length: ref.data.length }, (_, i) => new DataView(fast.dram.buffer, fast.dram.byteOffset).getFloat32(y.addr + 4 * i, true)) : new Int8Array(fast.dram.buffer, fast.dram.byteOffset + y.addr, ref.data.length);
+    expect(Array.from(got)).toEqual(Array.from(ref.data));
   }
 }
 
@@ -140,6 +141,32 @@ describe('host op fast paths', () => {
         expectSameAsKernel('QGlobalAveragePool', { zeroPoint }, [{ t: x, addr: 0 }], { addr: 20000, dtype: 'int8', shape: yShape }, 2, 20000 + shape[0]! * shape[1]!, true);
       },
     ), { seed: 0x61a, numRuns: 60 });
+  });
+
+  it('Requantize (per tensor and per channel, in place or not) equals the kernel, before and after its table', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 300 }), fc.boolean(), fc.boolean(),
+      fc.array(fc.tuple(multiplier, shift), { minLength: 5, maxLength: 5 }), int8, int8, fc.tuple(int8, int8), fc.integer(),
+      (n, c, inner, perChannel, inPlace, pairs, zeroPoint, inZeroPoint, clamp, seed) => {
+        const shape = [n, c, inner], count = n * c * inner, used = pairs.slice(0, perChannel ? c : 1);
+        const attrs = { multiplier: used.map((p) => p[0]), shift: used.map((p) => p[1]), zeroPoint, inZeroPoint, qmin: Math.min(...clamp), qmax: Math.max(...clamp) };
+        const x = tensor('int8', shape, codes(count, seed));
+        // Runs until the block has converted a table's worth of elements (256 per channel), and one more.
+        const runs = Math.min(12, Math.ceil((256 * (perChannel ? c : 1)) / count) + 1);
+        expectSameAsKernel('Requantize', attrs, [{ t: x, addr: 0 }], { addr: inPlace ? 0 : count + 64, dtype: 'int8', shape }, runs, 2 * count + 64, true);
+      },
+    ), { seed: 0x7e9, numRuns: 60 });
+  });
+
+  it('Dequantize of int8 codes equals the kernel, before and after its table (aligned and unaligned output)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 700 }), fc.float({ min: Math.fround(1e-6), max: Math.fround(1e3), noNaN: true }), int8, fc.constantFrom(0, 2), fc.integer(),
+      (count, scale, zeroPoint, misalign, seed) => {
+        const x = tensor('int8', [1, count], codes(count, seed));
+        const yAt = 64 * Math.ceil((count + 1) / 64) + misalign;
+        expectSameAsKernel('Dequantize', { scale, zeroPoint }, [{ t: x, addr: 0 }], { addr: yAt, dtype: 'float32', shape: [1, count] }, Math.ceil(256 / count) + 1, yAt + 4 * count, true);
+      },
+    ), { seed: 0xde9, numRuns: 40 });
   });
 
   it('MaxPool at int8 extremes equals the kernel, in padding-heavy windows', () => {

@@ -1,0 +1,100 @@
+import type { HostOperands } from '../../../backend/host-ops.js';
+import type { Node } from '../../../ir/ops.js';
+import { tensor } from '../../../ir/tensor.js';
+import { evaluateFloat } from '../../float/index.js';
+import type { HostGather } from './im2col-gather.js';
+import { disjoint, refBytes, sameLayout } from './region.js';
+
+// Host ops that map each int8 code to a result by a rule that depends only on the block's attributes (and,
+// per channel, on the element's channel along axis 1): Requantize (int8 -> int8) and Dequantize (int8 ->
+// float32). Their table — every code's result, per channel — is the reference kernel's own output on an
+// input holding every code once per channel, so a lookup is the kernel's result by construction. The table
+// is built when the block has converted as many elements as it has entries (until then the generic path
+// runs), and belongs to the block for every later run.
+
+/** Results of the kernel of `node` for each of the 256 codes in each of `channels` channels (axis 1). */
+function kernelTable(node: Node, channels: number): Float64Array | undefined {
+  const codes = new Int8Array(channels * 256);
+  for (let i = 0; i < codes.length; i++) codes[i] = (i & 0xff) - 128;
+  try {
+    const y = evaluateFloat(node, [tensor('int8', [1, channels, 256], codes)])[0];
+    if (y === undefined || y.data.length !== codes.length) return undefined;
+    return Float64Array.from(y.data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The channel count of a per-channel (axis 1) rule, or 1 when `perChannel` is false. */
+const channelsOf = (shape: readonly number[], perChannel: boolean): number => (perChannel ? shape[1] ?? 0 : 1);
+
+/** Writes y from x by a table of every code's result per channel: (dram, elements, elements per channel run). */
+type Lookup = (dram: Uint8Array, n: number, inner: number) => boolean;
+
+/**
+ * A lookup host op for int8 x with `channels` channels along axis 1 (1: one rule for the tensor): the
+ * generic path until the block has converted table-size elements, then the lookup `make` builds from the
+ * kernel's table (false from it: this run takes the generic path).
+ */
+function lookup(node: Node, x: { addr: number; shape: readonly number[] }, channels: number, y: { addr: number; bytes: number }, make: (table: Float64Array) => Lookup): HostGather | undefined {
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  if (channels < 1 || n === 0) return undefined;
+  const inner = channels === 1 ? n : n / (x.shape[0]! * channels);
+  if (!Number.isInteger(inner)) return undefined;
+  const entries = channels * 256;
+  let write: Lookup | undefined, converted = 0, failed = false;
+  return {
+    run(dram) {
+      if (failed || x.addr + n > dram.length || y.addr + y.bytes > dram.length) return false;
+      if (write === undefined) {
+        converted += n;
+        if (converted < entries) return false;
+        const table = kernelTable(node, channels);
+        if (table === undefined) { failed = true; return false; }
+        write = make(table);
+      }
+      return write(dram, n, inner);
+    },
+  };
+}
+
+/** Requantize on int8 (per tensor, or per channel along axis 1) as a table lookup, or undefined. */
+export function requantizeTable(o: HostOperands, node: Node): HostGather | undefined {
+  const x = o.inputs[0], y = o.outputs[0];
+  if (o.inputs.length !== 1 || o.outputs.length !== 1 || !x || !y || x.dtype !== 'int8' || !sameLayout(x, y)) return undefined;
+  // Element i is read before it is written, so y may be x exactly, never in part.
+  if (x.addr !== y.addr && !disjoint(x, y)) return undefined;
+  const multipliers = (node as unknown as { attrs: { multiplier?: unknown } }).attrs.multiplier;
+  if (!Array.isArray(multipliers)) return undefined;
+  const channels = multipliers.length !== 1 ? x.shape[1] ?? 0 : 1;
+  const xs = x.addr, ys = y.addr;
+  return lookup(node, x, channels, { addr: ys, bytes: refBytes(y) }, (table) => {
+    const bytes = Uint8Array.from(table, (v) => v & 0xff);
+    return (dram, n, inner) => {
+      for (let start = 0, c = 0; start < n; start += inner, c = c + 1 === channels ? 0 : c + 1) {
+        // Entry c·256 + 128 + q: code q of channel c.
+        const base = c * 256 + 128;
+        for (let i = start, end = start + inner; i < end; i++) dram[ys + i] = bytes[base + ((dram[xs + i]! << 24) >> 24)]!;
+      }
+      return true;
+    };
+  });
+}
+
+/** Dequantize of int8 codes to float32 as a lookup in the kernel's 256 results, or undefined. */
+export function dequantizeTable(o: HostOperands, node: Node): HostGather | undefined {
+  const x = o.inputs[0], y = o.outputs[0];
+  if (o.inputs.length !== 1 || o.outputs.length !== 1 || !x || !y || x.dtype !== 'int8' || y.dtype !== 'float32') return undefined;
+  if (!sameLayout(x, { ...y, dtype: 'int8' }) || !disjoint(x, y)) return undefined;
+  const xs = x.addr, ys = y.addr;
+  return lookup(node, x, 1, { addr: ys, bytes: refBytes(y) }, (table) => {
+    const values = Float32Array.from(table);
+    return (dram, n) => {
+      // A float32 view needs 4-byte alignment; otherwise the generic path writes the bytes.
+      if ((dram.byteOffset + ys) % 4 !== 0) return false;
+      const out = new Float32Array(dram.buffer, dram.byteOffset + ys, n);
+      for (let i = 0; i < n; i++) out[i] = values[128 + ((dram[xs + i]! << 24) >> 24)]!;
+      return true;
+    };
+  });
+}
