@@ -24,9 +24,11 @@ const columnArrayBytes = (cols: number): number => 16 * Math.ceil((cols + COLUMN
 export interface GatherTables {
   /** Row r's entry (base, th, tw: 12 bytes) is at rowTab + 12·r. */
   readonly rowTab: number;
-  /** Column c's cb is at colTab + 4·c; its ch and cw colStride and 2·colStride bytes further. */
+  /** Column c's cb is at colTab + 4·c; its ch, cw and plan colStride, 2·colStride and 3·colStride bytes further. */
   readonly colTab: number;
   readonly colStride: number;
+  /** Column c's 32 swizzle indices (two 16-byte windows) are at idxTab + 32·c. */
+  readonly idxTab: number;
   readonly h: number;
   readonly w: number;
 }
@@ -37,7 +39,7 @@ export const wasmGatherRank = (geo: Im2ColGeometry): boolean => geo.spatial.leng
 /** Bytes of the tables of one geometry (16-byte multiple). */
 export function gatherTableBytes(geo: Im2ColGeometry): number {
   const colStride = columnArrayBytes(geo.cols);
-  return 12 * Math.ceil(geo.rows / 4) * 4 + 3 * colStride;
+  return 12 * Math.ceil(geo.rows / 4) * 4 + 4 * colStride + 32 * geo.cols;
 }
 
 /**
@@ -82,7 +84,34 @@ export function writeGatherTables(geo: Im2ColGeometry, x: number, words: Int32Ar
     words[chAt + col] = SLACK_COORD;
     words[cwAt + col] = SLACK_COORD;
   }
-  return { rowTab: at, colTab, colStride, h, w };
+  const planAt = cwAt + colStride / 4, idxTab = colTab + 4 * colStride;
+  const idx = new Uint8Array(words.buffer, idxTab, 32 * geo.cols);
+  for (let col = 0; col < geo.cols; col++) words[planAt + col] = chunkPlan(words, cb, col, geo.cols, idx.subarray(32 * col, 32 * col + 32));
+  for (let col = geo.cols; col < colStride / 4; col++) words[planAt + col] = 0;
+  return { rowTab: at, colTab, colStride, idxTab, h, w };
+}
+
+/** A swizzle index that selects nothing (the lane is 0, then padding or not stored). */
+const NO_LANE = 128;
+
+/**
+ * The plan of the 16-column chunk from column `col` (see gatherIm2col in matmul.wat): 1 when every column's
+ * cb is within 0..15 bytes after cb[col]; 16 + s when the columns split between windows at cb[col] and cb[col + s];
+ * else 0. Writes the lanes' offsets into `idx` (16 for the first window, 16 for the second).
+ */
+function chunkPlan(words: Int32Array, cb: number, col: number, cols: number, idx: Uint8Array): number {
+  idx.fill(NO_LANE);
+  const first = words[cb + col]!;
+  let split = -1, second = 0;
+  for (let l = 0; l < 16 && col + l < cols; l++) {
+    const v = words[cb + col + l]!, d1 = (v - first) | 0;
+    if (d1 >= 0 && d1 < 16) { idx[l] = d1; continue; }
+    if (split < 0) { split = l; second = v; }
+    const d2 = (v - second) | 0;
+    if (d2 < 0 || d2 >= 16) { idx.fill(NO_LANE); return 0; }
+    idx[16 + l] = d2;
+  }
+  return split < 0 ? 1 : 16 + split;
 }
 
 /**

@@ -339,7 +339,7 @@ export class TileMachine {
     const d = gather.desc, wt = d.tables;
     if (wt !== undefined) {
       // The WebAssembly gather (spatial rank <= 2) from the descriptor's row and column tables.
-      this.wasm!.gatherIm2col(slot, rows, cols, wt.rowTab + 12 * row0, wt.colTab + 4 * col0, wt.colStride, wt.h, wt.w, d.padValue);
+      this.wasm!.gatherIm2col(slot, rows, cols, wt.rowTab + 12 * row0, wt.colTab + 4 * col0, wt.colStride, wt.idxTab + 32 * col0, wt.h, wt.w, d.padValue);
       return gather.footprint;
     }
     let table = gather.table;

@@ -337,3 +337,25 @@ describe("tile machine packed-B reuse: 'wasm' equals 'ts'", () => {
     expect(new Set(products).size).toBe(6);
   });
 });
+
+describe('tile machine LOAD_IM2COL windows', () => {
+  it('an input at DRAM 0 with top-left padding (a window starting below address 0) gathers like the reference', () => {
+    for (const [h, w, s] of [[5, 5, 1], [9, 20, 2], [3, 40, 1]] as const) {
+      const xShape = [1, 2, h, w], attrs = { kernel_shape: [3, 3], strides: [s, s], dilations: [1, 1], pads: [2, 2, 1, 1], padValue: -7, channelStart: 0, channels: 2 };
+      const geo = im2colGeometry(xShape, attrs, 'case'), xBytes = 2 * h * w, descAt = 4 * Math.ceil(xBytes / 4);
+      const c = new CodeBuilder();
+      for (let col0 = 0; col0 < geo.cols; col0 += 16) c.loadIm2col(col0 / 16, descAt, 0, col0, 16, Math.min(16, geo.cols - col0));
+      const slots = Math.ceil(geo.cols / 16);
+      const p: TileProgram = {
+        target: { ...target(16), scratchpadBytes: 256 * slots }, dramBytes: descAt + 128, tensors: [], hostData: new Uint8Array(0), code: c.bytes(),
+        constants: [{ name: 'x', kind: 'bytes', addr: 0, data: Uint8Array.from({ length: xBytes }, (_, i) => 1 + i) }, { name: 'd', kind: 'int32', addr: descAt, data: encodeGatherDescriptor({ x: 0, xShape, attrs }) }],
+      };
+      const tiles = (kernels: TileKernels): number[][] => {
+        const m = new TileMachine(p, { kernels });
+        m.run();
+        return Array.from({ length: slots }, (_, i) => [...m.scratchpadTile(i)]);
+      };
+      expect(tiles('wasm')).toEqual(tiles('ts'));
+    }
+  });
+});

@@ -15,7 +15,7 @@ function kernelModule(): WebAssembly.Module {
 
 type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number, keyAt: number) => void;
 type LoadExport = (spad: number, src: number, stride: number, rows: number, cols: number, t: number) => void;
-type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, pad: number, tmp: number) => void;
+type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, pad: number, tmp: number, idxTab: number, limit: number) => void;
 type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number, tmp: number) => number;
 type StoreRawExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number) => void;
 type PreloadExport = (acc: number, t: number, src: number, stride: number, rows: number, cols: number, mode: number) => void;
@@ -90,6 +90,8 @@ export class WasmTileMemory {
   private readonly pack: number;
   private readonly tmp: number;
   private readonly packs: number;
+  /** The highest address a 16-byte load may start at (as an int32 bit pattern: compared unsigned in wasm). */
+  private readonly windowLimit: number;
   private readonly keysOffset: number;
   private readonly packBytes: number;
   /** Per scratchpad slot, the k·65536 + n its packed B was packed for (0: not packed); see matmul.wat. */
@@ -142,6 +144,7 @@ export class WasmTileMemory {
     this.pack = l.pack;
     this.tmp = l.tmp;
     this.packs = l.packs;
+    this.windowLimit = (memory.buffer.byteLength - 16) | 0;
     this.keysOffset = l.keys;
     this.packBytes = l.packBytes;
     this.packKeys = new Int32Array(memory.buffer, l.keys, l.packs === 0 ? 0 : Math.floor(spadBytes / (t * t)));
@@ -173,12 +176,12 @@ export class WasmTileMemory {
 
   /**
    * LOAD_IM2COL of spatial rank <= 2: spad[slot] ← zeros, then rows×cols elements from the tables at
-   * `rowTab` (row0's entry) and `colTab` (col0's entry of the first of three arrays `colStride` bytes apart),
+   * `rowTab` (row0's entry), `colTab` (col0's entry of the first of four arrays `colStride` bytes apart) and `idxTab` (col0's swizzle indices),
    * H×W spatial extents (rank 1: H = 1). Layout and ranges: runtime/tile/gather-tables.ts.
    */
-  gatherIm2col(slot: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, padValue: number): void {
+  gatherIm2col(slot: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, idxTab: number, h: number, w: number, padValue: number): void {
     this.spadWritten(slot);
-    this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowTab, colTab, colStride, h, w, padValue, this.tmp);
+    this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowTab, colTab, colStride, h, w, padValue, this.tmp, idxTab, this.windowLimit);
   }
 
   /**

@@ -205,12 +205,20 @@
   ;;   (ch + th) <u H and (cw + tw) <u W ? int8 DRAM[base + cb] : padValue.
   ;; Addresses are sums modulo 2^32 that are exact for every element read; the table writer keeps th, tw, ch,
   ;; cw within ±2^29 so the two validity sums never wrap. Rank 1 is rank 2 with H = 1 and th = ch = 0.
-  ;; Sixteen columns at a time: the index arithmetic and validity in SIMD, then sixteen byte loads (a padding
-  ;; lane reads address 0 and is replaced by padValue). The column arrays hold 16 readable entries past the
-  ;; matrix's last column, so a chunk never reads outside them; lanes past `cols` are never stored.
+  ;; Sixteen columns at a time: validity in SIMD, then the bytes, padding lanes replaced by padValue. The
+  ;; column arrays hold 16 readable entries past the matrix's last column, so a chunk never reads outside them;
+  ;; lanes past `cols` are never stored. The bytes of a chunk starting at column c: a fourth column array
+  ;; (plan) says whether cb[c + l] − cb[c] lies in 0..15 for every lane l (plan 1), or does so for the lanes of
+  ;; two windows at cb[c] and cb[c + s] (plan 16 + s), with the lanes' offsets in 32 bytes at idxTab + 32·c
+  ;; (window 1's 16 swizzle indices, then window 2's; 128 where a lane is in the other window or past the
+  ;; matrix). Then the bytes are one or two 16-byte loads at base + cb swizzled, provided those addresses are
+  ;; at most $limit (the memory size − 16; a padding lane's window may start outside x, even below 0): a
+  ;; valid lane's byte is the same DRAM[base + cb[c + l]] either way. Else (plan 0) one byte load per lane,
+  ;; a padding lane reading address 0.
   (func (export "gatherIm2col")
     (param $dst i32) (param $t i32) (param $rows i32) (param $cols i32) (param $rowTab i32) (param $colTab i32)
-    (param $colStride i32) (param $h i32) (param $w i32) (param $pad i32) (param $tmp i32)
+    (param $colStride i32) (param $h i32) (param $w i32) (param $pad i32) (param $tmp i32) (param $idxTab i32) (param $limit i32)
+    (local $baseS i32) (local $pl i32) (local $ix i32) (local $plan i32) (local $at i32)
     (local $r i32) (local $j i32) (local $out i32) (local $cb i32) (local $chp i32) (local $cwp i32) (local $rem i32)
     (local $base v128) (local $th v128) (local $tw v128) (local $hv v128) (local $wv v128) (local $padv v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
@@ -224,7 +232,10 @@
       (local.set $th (i32x4.splat (i32.load offset=4 (local.get $rowTab))))
       (local.set $tw (i32x4.splat (i32.load offset=8 (local.get $rowTab))))
       (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $t))))
+      (local.set $baseS (i32.load (local.get $rowTab)))
       (local.set $cb (local.get $colTab))
+      (local.set $pl (i32.add (local.get $colTab) (i32.mul (local.get $colStride) (i32.const 3))))
+      (local.set $ix (local.get $idxTab))
       (local.set $j (i32.const 0))
       (loop $chunks
         (local.set $chp (i32.add (local.get $cb) (local.get $colStride)))
@@ -232,36 +243,52 @@
         (local.set $m0 (v128.and
           (i32x4.lt_u (i32x4.add (v128.load offset=0 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
           (i32x4.lt_u (i32x4.add (v128.load offset=0 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        (local.set $s0 (v128.and (i32x4.add (v128.load offset=0 align=4 (local.get $cb)) (local.get $base)) (local.get $m0)))
         (local.set $m1 (v128.and
           (i32x4.lt_u (i32x4.add (v128.load offset=16 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
           (i32x4.lt_u (i32x4.add (v128.load offset=16 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        (local.set $s1 (v128.and (i32x4.add (v128.load offset=16 align=4 (local.get $cb)) (local.get $base)) (local.get $m1)))
         (local.set $m2 (v128.and
           (i32x4.lt_u (i32x4.add (v128.load offset=32 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
           (i32x4.lt_u (i32x4.add (v128.load offset=32 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        (local.set $s2 (v128.and (i32x4.add (v128.load offset=32 align=4 (local.get $cb)) (local.get $base)) (local.get $m2)))
         (local.set $m3 (v128.and
           (i32x4.lt_u (i32x4.add (v128.load offset=48 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
           (i32x4.lt_u (i32x4.add (v128.load offset=48 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        (local.set $s3 (v128.and (i32x4.add (v128.load offset=48 align=4 (local.get $cb)) (local.get $base)) (local.get $m3)))
-        (local.set $v (v128.const i32x4 0 0 0 0))
-        (local.set $v (i8x16.replace_lane 0 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s0)))))
-        (local.set $v (i8x16.replace_lane 1 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s0)))))
-        (local.set $v (i8x16.replace_lane 2 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s0)))))
-        (local.set $v (i8x16.replace_lane 3 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s0)))))
-        (local.set $v (i8x16.replace_lane 4 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s1)))))
-        (local.set $v (i8x16.replace_lane 5 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s1)))))
-        (local.set $v (i8x16.replace_lane 6 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s1)))))
-        (local.set $v (i8x16.replace_lane 7 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s1)))))
-        (local.set $v (i8x16.replace_lane 8 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s2)))))
-        (local.set $v (i8x16.replace_lane 9 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s2)))))
-        (local.set $v (i8x16.replace_lane 10 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s2)))))
-        (local.set $v (i8x16.replace_lane 11 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s2)))))
-        (local.set $v (i8x16.replace_lane 12 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s3)))))
-        (local.set $v (i8x16.replace_lane 13 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s3)))))
-        (local.set $v (i8x16.replace_lane 14 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s3)))))
-        (local.set $v (i8x16.replace_lane 15 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s3)))))
+        ;; The bytes: through one or two 16-byte windows when the chunk's plan has them and they lie in memory,
+        ;; else one byte load per lane (a padding lane reads address 0).
+        (local.set $plan (i32.load (local.get $pl)))
+        (block $gathered
+          (block $perLane
+            (br_if $perLane (i32.eqz (local.get $plan)))
+            (local.set $at (i32.add (local.get $baseS) (i32.load (local.get $cb))))
+            (br_if $perLane (i32.gt_u (local.get $at) (local.get $limit)))
+            (local.set $v (i8x16.swizzle (v128.load align=1 (local.get $at)) (v128.load (local.get $ix))))
+            (if (i32.ge_u (local.get $plan) (i32.const 16))
+              (then
+                (local.set $at (i32.add (local.get $baseS) (i32.load (i32.add (local.get $cb) (i32.shl (i32.sub (local.get $plan) (i32.const 16)) (i32.const 2))))))
+                (br_if $perLane (i32.gt_u (local.get $at) (local.get $limit)))
+                (local.set $v (v128.or (local.get $v) (i8x16.swizzle (v128.load align=1 (local.get $at)) (v128.load offset=16 (local.get $ix)))))))
+            (br $gathered))
+          (local.set $s0 (v128.and (i32x4.add (v128.load offset=0 align=4 (local.get $cb)) (local.get $base)) (local.get $m0)))
+          (local.set $s1 (v128.and (i32x4.add (v128.load offset=16 align=4 (local.get $cb)) (local.get $base)) (local.get $m1)))
+          (local.set $s2 (v128.and (i32x4.add (v128.load offset=32 align=4 (local.get $cb)) (local.get $base)) (local.get $m2)))
+          (local.set $s3 (v128.and (i32x4.add (v128.load offset=48 align=4 (local.get $cb)) (local.get $base)) (local.get $m3)))
+          (local.set $v (v128.const i32x4 0 0 0 0))
+          (local.set $v (i8x16.replace_lane 0 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s0)))))
+          (local.set $v (i8x16.replace_lane 1 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s0)))))
+          (local.set $v (i8x16.replace_lane 2 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s0)))))
+          (local.set $v (i8x16.replace_lane 3 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s0)))))
+          (local.set $v (i8x16.replace_lane 4 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s1)))))
+          (local.set $v (i8x16.replace_lane 5 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s1)))))
+          (local.set $v (i8x16.replace_lane 6 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s1)))))
+          (local.set $v (i8x16.replace_lane 7 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s1)))))
+          (local.set $v (i8x16.replace_lane 8 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s2)))))
+          (local.set $v (i8x16.replace_lane 9 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s2)))))
+          (local.set $v (i8x16.replace_lane 10 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s2)))))
+          (local.set $v (i8x16.replace_lane 11 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s2)))))
+          (local.set $v (i8x16.replace_lane 12 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s3)))))
+          (local.set $v (i8x16.replace_lane 13 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s3)))))
+          (local.set $v (i8x16.replace_lane 14 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s3)))))
+          (local.set $v (i8x16.replace_lane 15 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s3)))))
+        )
         (local.set $v (v128.bitselect (local.get $v) (local.get $padv)
           (i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s (local.get $m0) (local.get $m1)) (i16x8.narrow_i32x4_s (local.get $m2) (local.get $m3)))))
         (local.set $rem (i32.sub (local.get $cols) (local.get $j)))
@@ -271,6 +298,8 @@
             (v128.store (local.get $tmp) (local.get $v))
             (memory.copy (i32.add (local.get $out) (local.get $j)) (local.get $tmp) (local.get $rem))))
         (local.set $cb (i32.add (local.get $cb) (i32.const 64)))
+        (local.set $pl (i32.add (local.get $pl) (i32.const 64)))
+        (local.set $ix (i32.add (local.get $ix) (i32.const 512)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br_if $chunks (i32.lt_u (local.get $j) (local.get $cols))))
       (local.set $rowTab (i32.add (local.get $rowTab) (i32.const 12)))
