@@ -21,6 +21,9 @@ const ONNX_QUANT_OPS: readonly Node['op'][] = ['QLinearConv', 'QLinearMatMul', '
 export const IMPORT_QDQ_RULES = [...QOPERATOR_RULES, ...QDQ_RULES];
 
 export function importQdq(g: Graph, log?: (line: string) => void): Graph {
+  // Every rule starts from one of these ops (floatMovement from a QuantizeLinear's codes): a float model has
+  // nothing to import, and is not swept with every rule.
+  if (!g.nodes.some((n) => ONNX_QUANT_OPS.includes(n.op))) return g;
   const out = applyRules(g, IMPORT_QDQ_RULES, { name: 'import-qdq', log });
   const left = ONNX_QUANT_OPS.map((op) => out.nodes.find((n) => n.op === op)).find((n) => n !== undefined);
   if (left) unsupported(`${left.op} '${left.name}' cannot be imported: ${whyLeft(out, left)}`);
