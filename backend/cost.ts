@@ -342,11 +342,32 @@ export class CostModel implements TileSink {
     // Row starts run upward (stride >= 0), so rows closer than a page form one span [addr, last row's end).
     if (rows === 1 || stride <= DRAM_PAGE_BYTES) return this.pages(addr, addr + (rows - 1) * stride + rowBytes - 1, q, action, done);
     // Rows a page or more apart: each row's own pages (no page is shared by two rows' spans in between).
-    this.dram.ensure(Math.floor((addr + (rows - 1) * stride + rowBytes - 1) / DRAM_PAGE_BYTES));
+    // The same per-page work as pages(), with the action chosen once for all rows.
+    const sb = this.dram;
+    sb.ensure(Math.floor((addr + (rows - 1) * stride + rowBytes - 1) / DRAM_PAGE_BYTES));
+    const writeDone = sb.writeDone, writeQueue = sb.writeQueue;
+    if (action === MARK_WRITE || action === MARK_READ) {
+      const rd = sb.readArray(q);
+      for (let r = 0, a = addr; r < rows; r++, a += stride) {
+        const p0 = Math.floor(a / DRAM_PAGE_BYTES), p1 = Math.floor((a + rowBytes - 1) / DRAM_PAGE_BYTES);
+        if (action === MARK_WRITE) for (let p = p0; p <= p1; p++) { writeDone[p] = done; writeQueue[p] = q; }
+        else for (let p = p0; p <= p1; p++) if (done > rd[p]!) rd[p] = done;
+        sb.touch(p0, p1);
+      }
+      return 0;
+    }
+    const r0 = q === 0 ? sb.read1 : sb.read0, r1 = q === 2 ? sb.read1 : sb.read2;
     let t = 0;
     for (let r = 0, a = addr; r < rows; r++, a += stride) {
-      const ready = this.pages(a, a + rowBytes - 1, q, action, done);
-      if (ready > t) t = ready;
+      const p0 = Math.floor(a / DRAM_PAGE_BYTES), p1 = Math.floor((a + rowBytes - 1) / DRAM_PAGE_BYTES);
+      for (let p = p0; p <= p1; p++) {
+        if (writeQueue[p] !== q && writeDone[p]! > t) t = writeDone[p]!;
+        // WRITE_READY also waits for the last readers of the two other queues.
+        if (action === WRITE_READY) {
+          if (r0[p]! > t) t = r0[p]!;
+          if (r1[p]! > t) t = r1[p]!;
+        }
+      }
     }
     return t;
   }
@@ -380,6 +401,24 @@ export class CostModel implements TileSink {
     }
     return t;
   }
+}
+
+/**
+ * Counts the DRAM bytes a stream of tile instructions moves (dramBytes of a CostModel's counters), without
+ * timing it: what a report needs of a schedule it does not time.
+ */
+export class DramByteCounter implements TileSink {
+  bytes = 0;
+  load(_spad: number, _dram: number, _stride: number, rows: number, cols: number): void { this.bytes += rows * cols; }
+  loadIm2col(_spad: number, _desc: number, _row0: number, _col0: number, _rows: number, _cols: number, f: GatherFootprint): void { this.bytes += f.bytes; }
+  preload(_acc: number, source: PreloadSource, _dram: number, _stride: number, rows: number, cols: number): void {
+    this.bytes += source === 'zero' ? 0 : rows * (source === 'tile' ? cols * 4 : 4);
+  }
+  matmul(): void {}
+  store(_acc: number, _dram: number, _stride: number, rows: number, cols: number, mode: StoreMode, _table: number, perRow: boolean): void {
+    this.bytes += mode === 'raw32' ? rows * cols * 4 : rows * cols + (perRow ? rows : 1) * REQUANT_ENTRY_BYTES;
+  }
+  fence(): void {}
 }
 
 /**

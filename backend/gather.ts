@@ -89,15 +89,55 @@ export function gatherFootprint(geo: Im2ColGeometry, x: number, row0: number, co
   return { bytes: distinct, first: x + used[0]!, last: x + used[n - 1]! };
 }
 
+export const geometryKey = (geo: Im2ColGeometry, tile: number): string => `${tile}|${JSON.stringify(geo)}`;
+
+/**
+ * Footprints of every tile of one geometry relative to x (x = 0), computed once per tile and shared by the
+ * GEMMs gathering with that geometry from different inputs (ResNet-50 repeats its blocks).
+ */
+export class RelativeFootprints {
+  private readonly bytes: Float64Array;
+  private readonly first: Float64Array;
+  private readonly last: Float64Array;
+  private readonly known: Uint8Array;
+  private readonly scratch: Int32Array;
+
+  /** Equal for geometries with equal fields (they gather the same tiles). */
+  readonly key: string;
+
+  constructor(readonly geo: Im2ColGeometry, readonly tile: number) {
+    this.key = geometryKey(geo, tile);
+    const tiles = Math.ceil(geo.rows / tile) * Math.ceil(geo.cols / tile);
+    this.bytes = new Float64Array(tiles);
+    this.first = new Float64Array(tiles);
+    this.last = new Float64Array(tiles);
+    this.known = new Uint8Array(tiles);
+    this.scratch = new Int32Array(tile * tile);
+  }
+
+  /** The footprint of tile `key` (row0, col0, rows, cols) for x at `x`: gatherFootprint's value. */
+  at(key: number, x: number, row0: number, col0: number, rows: number, cols: number): GatherFootprint {
+    if (this.known[key] === 0) {
+      const f = gatherFootprint(this.geo, 0, row0, col0, rows, cols, this.scratch);
+      this.bytes[key] = f.bytes; this.first[key] = f.first; this.last[key] = f.last;
+      this.known[key] = 1;
+    }
+    const bytes = this.bytes[key]!;
+    // gatherFootprint gives first = last = 0 for a tile of padding only, wherever x is.
+    return bytes === 0 ? { bytes: 0, first: 0, last: 0 } : { bytes, first: x + this.first[key]!, last: x + this.last[key]! };
+  }
+}
+
 /** Footprints of every tile of one gathered GEMM, computed once per tile (the tiler times many schedules). */
 export class GatherFootprints {
   // Dense by tile index (row tile · column tiles + column tile): the tiler asks for the same tiles millions of times.
   private readonly cache: (GatherFootprint | undefined)[];
   private readonly colTiles: number;
-  private readonly scratch: Int32Array;
+  private readonly relative: RelativeFootprints;
 
-  constructor(readonly geo: Im2ColGeometry, readonly x: number, readonly tile: number) {
-    this.scratch = new Int32Array(tile * tile);
+  /** `shared`: footprints of this geometry and tile already computed for another x (else computed here). */
+  constructor(readonly geo: Im2ColGeometry, readonly x: number, readonly tile: number, shared?: RelativeFootprints) {
+    this.relative = shared !== undefined && (shared.geo === geo || shared.key === geometryKey(geo, tile)) ? shared : new RelativeFootprints(geo, tile);
     this.colTiles = Math.ceil(geo.cols / tile);
     this.cache = new Array<GatherFootprint | undefined>(Math.ceil(geo.rows / tile) * this.colTiles).fill(undefined);
   }
@@ -106,7 +146,7 @@ export class GatherFootprints {
     const key = (row0 / this.tile) * this.colTiles + col0 / this.tile;
     let f = this.cache[key];
     if (f === undefined) {
-      f = gatherFootprint(this.geo, this.x, row0, col0, rows, cols, this.scratch);
+      f = this.relative.at(key, this.x, row0, col0, rows, cols);
       this.cache[key] = f;
     }
     return f;

@@ -57,7 +57,7 @@ export function* disassembleChunks(p: TileProgram, chunkBytes = TASM_CHUNK_BYTES
   const view = new DataView(p.code.buffer, p.code.byteOffset, p.code.byteLength);
   const count = p.code.length / INSTRUCTION_BYTES;
   for (let i = 0; i < count; i++) {
-    out.ascii(`${formatInstruction(decodeInstruction(view, i * INSTRUCTION_BYTES, 'instruction ', i))} ; #${i}\n`);
+    out.instruction(decodeInstruction(view, i * INSTRUCTION_BYTES, 'instruction ', i), i);
     if (out.ready.length > 0) yield* out.drain();
   }
   out.close();
@@ -103,6 +103,59 @@ class ChunkWriter {
     this.used += n;
   }
 
+  /**
+   * `${formatInstruction(ins)} ; #${index}\n`, written byte by byte (1.5M lines in a ResNet-50 program:
+   * building each as a JS string first cost more than the rest of the disassembly).
+   */
+  instruction(ins: Instruction, index: number): void {
+    if (this.used + ASCII_LINE_MAX > this.size) this.close();
+    const b = this.buf;
+    let o = this.used;
+    switch (ins.op) {
+      case 'LOAD':
+        o = dec(b, lit(b, o, T.load), ins.spad); o = hex8(b, lit(b, o, T.dram), ins.dram);
+        o = dec(b, lit(b, o, T.stride), ins.stride); o = dec(b, lit(b, o, T.rows), ins.rows); o = dec(b, lit(b, o, T.cols), ins.cols);
+        break;
+      case 'LOAD_IM2COL':
+        o = dec(b, lit(b, o, T.loadIm2col), ins.spad); o = hex8(b, lit(b, o, T.desc), ins.desc);
+        o = dec(b, lit(b, o, T.row0), ins.row0); o = dec(b, lit(b, o, T.col0), ins.col0);
+        o = dec(b, lit(b, o, T.rows), ins.rows); o = dec(b, lit(b, o, T.cols), ins.cols);
+        break;
+      case 'PRELOAD':
+        o = dec(b, lit(b, o, T.preload), ins.acc);
+        if (ins.source === 'zero') o = lit(b, o, T.zero);
+        else {
+          o = hex8(b, lit(b, o, ins.source === 'tile' ? T.tileDram : T.broadcastDram), ins.dram);
+          o = dec(b, lit(b, o, T.stride), ins.stride);
+          o = lit(b, o, T.rows);
+        }
+        o = dec(b, o, ins.rows); o = dec(b, lit(b, o, T.cols), ins.cols);
+        break;
+      case 'MATMUL':
+        o = dec(b, lit(b, o, T.matmul), ins.acc); o = dec(b, lit(b, o, T.a), ins.a); o = dec(b, lit(b, o, T.b), ins.b);
+        o = dec(b, lit(b, o, T.m), ins.m); o = dec(b, lit(b, o, T.n), ins.n); o = dec(b, lit(b, o, T.k), ins.k);
+        o = lit(b, o, ins.accumulate ? T.accumulate : T.overwrite);
+        break;
+      case 'STORE':
+        o = dec(b, lit(b, o, T.store), ins.acc); o = hex8(b, lit(b, o, ins.mode === 'raw32' ? T.raw32Dram : T.requantDram), ins.dram);
+        o = dec(b, lit(b, o, T.stride), ins.stride); o = dec(b, lit(b, o, T.rows), ins.rows); o = dec(b, lit(b, o, T.cols), ins.cols);
+        if (ins.mode !== 'raw32') {
+          o = hex8(b, lit(b, o, T.table), ins.table); o = lit(b, o, ins.perRow ? T.perRow : T.perTensor);
+          o = dec(b, lit(b, o, T.qmin), ins.qmin); o = dec(b, lit(b, o, T.qmax), ins.qmax);
+        }
+        break;
+      case 'FENCE':
+        o = lit(b, o, T.fence);
+        break;
+      case 'HOST':
+        o = dec(b, lit(b, o, T.host), ins.fn); o = dec(b, lit(b, o, T.offset), ins.offset); o = dec(b, lit(b, o, T.length), ins.length);
+        break;
+    }
+    o = dec(b, lit(b, o, T.index), index);
+    b[o++] = 0x0a;
+    this.used = o;
+  }
+
   /** Any line (UTF-8, any length; the newline is added). */
   line(text: string): void {
     const n = Buffer.byteLength(text) + 1;
@@ -126,6 +179,40 @@ class ChunkWriter {
   *drain(): Generator<Uint8Array, void, undefined> {
     while (this.ready.length > 0) yield this.ready.shift()!;
   }
+}
+
+/** The fixed text of instruction lines, as bytes (ChunkWriter.instruction; formatInstruction is the definition). */
+const T = Object.fromEntries(Object.entries({
+  load: 'LOAD spad=', loadIm2col: 'LOAD_IM2COL spad=', preload: 'PRELOAD acc=', matmul: 'MATMUL acc=', store: 'STORE acc=',
+  fence: 'FENCE', host: 'HOST fn=', dram: ' dram=', desc: ' desc=', stride: ' stride=', rows: ' rows=', cols: ' cols=',
+  row0: ' row0=', col0: ' col0=', zero: ' zero rows=', tileDram: ' tile dram=', broadcastDram: ' broadcast dram=',
+  a: ' a=', b: ' b=', m: ' m=', n: ' n=', k: ' k=', accumulate: ' accumulate', overwrite: ' overwrite',
+  raw32Dram: ' raw32 dram=', requantDram: ' requant dram=', table: ' table=', perRow: ' per_row', perTensor: ' per_tensor',
+  qmin: ' qmin=', qmax: ' qmax=', offset: ' offset=', length: ' length=', index: ' ; #',
+}).map(([k, v]) => [k, Uint8Array.from(v, (c) => c.charCodeAt(0))])) as Record<string, Uint8Array>;
+
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** Writes `text` at b[o]; returns the offset after it. */
+function lit(b: Uint8Array, o: number, text: Uint8Array): number {
+  for (let i = 0; i < text.length; i++) b[o + i] = text[i]!;
+  return o + text.length;
+}
+
+/** Writes an integer as `${v}` does (|v| < 2^53); returns the offset after it. */
+function dec(b: Uint8Array, o: number, v: number): number {
+  if (v < 0) { b[o++] = 0x2d; v = -v; }
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = o + digits - 1; i >= o; i--) { b[i] = 0x30 + (v % 10); v = Math.floor(v / 10); }
+  return o + digits;
+}
+
+/** Writes a uint32 as program.ts hex does (0x and 8 lowercase digits); returns the offset after it. */
+function hex8(b: Uint8Array, o: number, v: number): number {
+  b[o] = 0x30; b[o + 1] = 0x78;
+  for (let i = o + 9; i >= o + 2; i--) { b[i] = HEX_DIGITS[v & 15]!; v >>>= 4; }
+  return o + 10;
 }
 
 /** Room kept for one ASCII line: the longest instruction line is ~170 characters, a .data line 95. */

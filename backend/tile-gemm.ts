@@ -1,7 +1,7 @@
 import { invariant } from '../ir/errors.js';
 import type { LoopOrder, Target } from './target.js';
 import type { TileSink } from './isa.js';
-import { dramBytes, type CostCounters } from './cost.js';
+import { DramByteCounter, dramBytes, type CostCounters } from './cost.js';
 import { REQUANT_ENTRY_BYTES } from './isa.js';
 import { checkGemmSpec, gemmDims, type GemmSpec } from './gemm/spec.js';
 import { sameSchedule, scheduleLabel, type Dataflow, type Schedule } from './gemm/schedule.js';
@@ -79,6 +79,13 @@ export function timeSchedule(spec: GemmSpec, target: Target, schedule: Schedule,
     return model.counters;
   };
   return memo !== undefined && memo.target === target ? memo.counters(spec, schedule, time) : time();
+}
+
+/** DRAM bytes a schedule moves (dramBytes of timeSchedule's counters), counted without timing it. */
+export function scheduleDramBytes(spec: GemmSpec, target: Target, schedule: Schedule): number {
+  const counter = new DramByteCounter();
+  emitSchedule(spec, gemmDims(spec, target.tile), schedule, counter);
+  return counter.bytes;
 }
 
 /** Chooses a schedule for the strategy (default: the target's loopOrder, else 'auto'). Emits nothing. */

@@ -1,8 +1,8 @@
 import type { Graph } from '../../ir/graph.js';
 import { valueType } from '../../ir/graph.js';
 import { STAGES, checkStage } from '../../ir/stages.js';
-import { CostModel, dramBytes as dmaBytes } from '../cost.js';
-import { GatherFootprints, encodeGatherDescriptor } from '../gather.js';
+import { CostModel } from '../cost.js';
+import { GatherFootprints, RelativeFootprints, encodeGatherDescriptor, geometryKey } from '../gather.js';
 import {
   HOST_FN, decodeHostOperands, encodeHostOperands, hostOpBytes, hostOpCycles,
   type HostAttr, type HostOpName, type TensorRef,
@@ -11,7 +11,7 @@ import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
 import type { GatherFootprint } from '../gather.js';
 import { CodeBuilder, validateProgram, type ConstantBlob, type TensorEntry, type TileProgram } from '../program.js';
 import type { LoopOrder, Target } from '../target.js';
-import { TimingMemo, emitGemm, tileGemm, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
+import { TimingMemo, emitGemm, scheduleDramBytes, tileGemm, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
 import { analyze, type Step } from './analyze.js';
 import { gemmLayer, hostLayer, totalsOf, type EmitTotals, type LayerReport } from './report.js';
 
@@ -108,6 +108,8 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
   const schedules = new Map<string, GemmPlan>();
   // Timings of GEMMs that differ only in their operands' page-aligned placement are the same (memo.ts).
   const memo = new TimingMemo(target);
+  // Gathered tiles' footprints by geometry, relative to x: repeated blocks gather alike from other inputs.
+  const footprints = new Map<string, RelativeFootprints>();
   const planned = (spec: GemmSpec): GemmPlan => {
     const key = JSON.stringify([spec.m, spec.n, spec.k, spec.a.stride, spec.gather ? 'gather' : spec.b.stride, spec.c.stride, spec.bias !== undefined,
       spec.requant?.perRow, spec.scratch?.bytes]);
@@ -140,7 +142,10 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
       const x = ref(bName)!;
       const descAddr = storage.addr(source.descriptor);
       descriptors.set(source.descriptor, encodeGatherDescriptor({ x: x.addr, xShape: x.shape, attrs: source.gather }));
-      gather = { gather: 'im2col', descriptor: descAddr, footprints: new GatherFootprints(source.geometry, x.addr, target.tile) };
+      const gkey = geometryKey(source.geometry, target.tile);
+      let relative = footprints.get(gkey);
+      if (relative === undefined) footprints.set(gkey, relative = new RelativeFootprints(source.geometry, target.tile));
+      gather = { gather: 'im2col', descriptor: descAddr, footprints: new GatherFootprints(source.geometry, x.addr, target.tile, relative) };
       // Never read: LOAD_IM2COL gathers every tile of B.
       b = { addr: x.addr, stride: n };
     } else {
@@ -171,8 +176,8 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
     // What explicit im2col would move for this layer, under the same schedule: the host pass reading x and
     // writing the K×N matrix, then the GEMM loading B's tiles from that matrix.
     const hostPass = hostOpBytes([ref(bName)!], [{ dtype: 'int8', shape: [k, n] }]);
-    const explicitGemm = timeSchedule({ ...spec, gather: undefined, b: { addr: 0, stride: n } }, target, plan.schedule, memo);
-    layers.push({ ...layer, im2col_dram_bytes: { explicit: hostPass + dmaBytes(explicitGemm), implicit: layer.dram_bytes } });
+    const explicitGemm = scheduleDramBytes({ ...spec, gather: undefined, b: { addr: 0, stride: n } }, target, plan.schedule);
+    layers.push({ ...layer, im2col_dram_bytes: { explicit: hostPass + explicitGemm, implicit: layer.dram_bytes } });
   };
 
   a.steps.forEach((s, i) => {

@@ -10,8 +10,11 @@ import type { Schedule } from './schedule.js';
 // one operand's byte range (A, B or the gathered x, C, bias, requant table, scratch). Group the operands
 // whose page ranges overlap (transitively) into clusters: no page is shared by two clusters. Moving a whole
 // cluster by a multiple of DRAM_PAGE_BYTES renames its pages one to one and changes nothing else, so the
-// same schedule gives the same counters. A timing is therefore keyed by the geometry and, per cluster, its
-// members, their byte offsets from the cluster's lowest address, and that address modulo DRAM_PAGE_BYTES.
+// same schedule gives the same counters. Moreover a GEMM timed alone writes only C and scratch, so its
+// timings track hazards only on the pages spanning the clusters that hold them (writtenPages; exact, see
+// CostModel.trackOnly), and clusters outside that span may lie anywhere. A timing is therefore keyed by the
+// geometry and, per cluster inside the span, its members, their byte offsets from the cluster's lowest
+// address, and that address modulo DRAM_PAGE_BYTES.
 // docs/lowering.md, "Timing memo".
 
 type Range = readonly [first: number, last: number];
@@ -59,11 +62,27 @@ function clusters(spec: GemmSpec): Cluster[] {
 }
 
 /**
- * Each page cluster as "lowest address mod DRAM_PAGE_BYTES:member@offset from that address,...": equal
- * lists mean equal placements up to whole-page moves of each cluster.
+ * Each page cluster inside the written pages (writtenPages) as "lowest address mod DRAM_PAGE_BYTES:
+ * member@offset from that address,...". Clusters outside are left out: the cost model does not track them
+ * (CostModel.trackOnly), so where they lie changes nothing. Equal lists mean equal placements up to
+ * whole-page moves of each tracked cluster.
  */
 export function pageClusters(spec: GemmSpec): string[] {
-  return clusters(spec).map((c) => `${c.base % DRAM_PAGE_BYTES}:${c.members.map((o) => `${o.name}@${o.range[0] - c.base}`).join(',')}`);
+  const all = clusters(spec);
+  const [first, last] = writtenPageRange(all);
+  return all.filter((c) => c.p1 >= first && c.p0 <= last)
+    .map((c) => `${c.base % DRAM_PAGE_BYTES}:${c.members.map((o) => `${o.name}@${o.range[0] - c.base}`).join(',')}`);
+}
+
+/** First and last page of the clusters holding a written operand (C, scratch). */
+function writtenPageRange(all: readonly Cluster[]): readonly [number, number] {
+  let p0 = Infinity, p1 = -Infinity;
+  for (const c of all) {
+    if (!c.members.some((o) => o.name === 'C' || o.name === 'scratch')) continue;
+    p0 = Math.min(p0, c.p0);
+    p1 = Math.max(p1, c.p1);
+  }
+  return [p0, p1];
 }
 
 /**
@@ -71,12 +90,7 @@ export function pageClusters(spec: GemmSpec): string[] {
  * GEMM timed alone writes nothing else, so DRAM hazards outside them need no tracking (CostModel.trackOnly).
  */
 export function writtenPages(spec: GemmSpec): Range {
-  let p0 = Infinity, p1 = -Infinity;
-  for (const c of clusters(spec)) {
-    if (!c.members.some((o) => o.name === 'C' || o.name === 'scratch')) continue;
-    p0 = Math.min(p0, c.p0);
-    p1 = Math.max(p1, c.p1);
-  }
+  const [p0, p1] = writtenPageRange(clusters(spec));
   return [p0 * DRAM_PAGE_BYTES, (p1 + 1) * DRAM_PAGE_BYTES - 1];
 }
 
