@@ -169,6 +169,35 @@ describe('host op fast paths', () => {
     ), { seed: 0xde9, numRuns: 40 });
   });
 
+  it('Quantize of float32 to int8 equals the kernel (NaN, infinities, ties, clamps; aligned and unaligned input)', () => {
+    const special = fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 1.5, 2.5, -2.5, 127.5, -128.5, 1e30);
+    fc.assert(fc.property(
+      fc.array(fc.oneof(special, fc.float()), { minLength: 1, maxLength: 300 }), fc.float({ min: Math.fround(1e-3), max: Math.fround(4), noNaN: true }),
+      int8, fc.tuple(int8, int8), fc.constantFrom(0, 1),
+      (values, scale, zeroPoint, clamp, misalign) => {
+        const x = tensor('float32', [values.length], values);
+        const yAt = 4 * values.length + 64;
+        const attrs = { scale, zeroPoint, qmin: Math.min(...clamp), qmax: Math.max(...clamp) };
+        expectSameAsKernel('Quantize', attrs, [{ t: x, addr: misalign }], { addr: yAt, dtype: 'int8', shape: [values.length] }, 2, yAt + values.length, true);
+      },
+    ), { seed: 0x9a7, numRuns: 80 });
+  });
+
+  it('Transpose of int8 equals the kernel (rank 1 to 5, any permutation or the default reversal)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 5 }), fc.boolean(), fc.integer(), fc.integer(),
+      (shape, givenPerm, permSeed, seed) => {
+        const r = shape.length, perm = shape.map((_, i) => i);
+        let s = permSeed >>> 0;
+        for (let i = r - 1; i > 0; i--) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; const j = s % (i + 1); [perm[i], perm[j]] = [perm[j]!, perm[i]!]; }
+        const count = shape.reduce((a, b) => a * b, 1);
+        const x = tensor('int8', shape, codes(count, seed));
+        const used = givenPerm ? perm : shape.map((_, i) => r - 1 - i);
+        expectSameAsKernel('Transpose', givenPerm ? { perm } : {}, [{ t: x, addr: 0 }], { addr: count + 64, dtype: 'int8', shape: used.map((p) => shape[p]!) }, 2, 2 * count + 64, true);
+      },
+    ), { seed: 0x7a5, numRuns: 80 });
+  });
+
   it('MaxPool at int8 extremes equals the kernel, in padding-heavy windows', () => {
     const attrs = { kernel_shape: [3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], auto_pad: 'NOTSET', ceil_mode: 1, count_include_pad: 0, storage_order: 0 };
     const x = tensor('int8', [1, 2, 5, 5], Array.from({ length: 50 }, (_, i) => (i % 3 === 0 ? -128 : i % 3 === 1 ? 127 : -127)));

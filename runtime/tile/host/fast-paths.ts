@@ -4,7 +4,9 @@ import { qAveragePoolFastPath, qGlobalAveragePoolFastPath } from './average-pool
 import { im2colGather, type HostGather } from './im2col-gather.js';
 import { maxPoolGather } from './maxpool-gather.js';
 import { qAddFastPath } from './qadd-table.js';
+import { quantizeFastPath } from './quantize-op.js';
 import { dequantizeTable, requantizeTable } from './table-ops.js';
+import { transposeGather } from './transpose-gather.js';
 
 // Host ops that have a fast path over DRAM for their common, well-formed blocks (docs/host-ops.md, "Fast
 // paths"). Each is built once per operand block from the block alone (program data: attributes, shapes,
@@ -19,6 +21,8 @@ const FAST_PATHS: Partial<Record<HostOpName, (o: HostOperands, node: Node) => Ho
   QGlobalAveragePool: qGlobalAveragePoolFastPath,
   Requantize: requantizeTable,
   Dequantize: dequantizeTable,
+  Quantize: quantizeFastPath,
+  Transpose: transposeGather,
 };
 
 /** The fast path of a decoded block of `op`, or undefined when the generic path must run it. */

@@ -31,9 +31,15 @@ export function im2colGather(o: HostOperands, node: Node): HostGather | undefine
   } catch {
     return undefined; // the generic path raises the same error with the node's name
   }
-  const xBytes = numel(x.shape), yBytes = table.length;
-  const xs = x.addr, ys = y.addr, pad = attrs.padValue & 0xff;
-  // Overlapping x and y would make an element-by-element gather read what it already wrote.
+  return tableGather(x.addr, numel(x.shape), y.addr, table, attrs.padValue & 0xff);
+}
+
+/**
+ * A byte gather from x (xBytes bytes at xs) to y (at ys): y[i] = x[table[i]], or `pad` where table[i] < 0.
+ * Undefined when x and y overlap (an element-by-element gather would read what it already wrote).
+ */
+export function tableGather(xs: number, xBytes: number, ys: number, table: Int32Array, pad: number): HostGather | undefined {
+  const yBytes = table.length;
   if (xs < ys + yBytes && ys < xs + xBytes) return undefined;
   const segments = runsOf(table);
   return {
