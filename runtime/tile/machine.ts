@@ -110,6 +110,12 @@ export class TileMachine {
   private descHi = 0;
   /** Bump allocator over the WebAssembly memory's gather-table area (byte offsets). */
   private tableNext = 0;
+  /**
+   * Per instruction, 1 when the WebAssembly kernels run it and its checks that depend only on its fields and
+   * the machine's sizes (extents, slots, DRAM ranges, clamps) passed at construction: the code never changes,
+   * so run() skips them. Instructions that would fault take the checking path and fault in program order.
+   */
+  private readonly checked: Uint8Array;
 
   constructor(program: TileProgram, options: TileMachineOptions = {}) {
     validateProgram(program, 'tile program');
@@ -143,6 +149,9 @@ export class TileMachine {
     this.view = new DataView(this.dram.buffer, this.dram.byteOffset, this.dram.length);
     this.hostOps = options.hostOps ?? new Map();
     this.tensorsByName = new Map(program.tensors.map((e) => [e.name, e]));
+    this.checked = new Uint8Array(this.count);
+    if (this.wasm !== undefined) for (let i = 0; i < this.count; i++) this.checked[i] = this.staticChecks(i) ? 1 : 0;
+    this.index = 0;
     this.reset();
   }
 
@@ -195,7 +204,7 @@ export class TileMachine {
   /** Runs the program to its end (from the current memory state) and returns its counters. */
   run(): CostCounters {
     const words = this.words, count = this.count;
-    const trace = this.trace;
+    const trace = this.trace, wasm = this.wasm, checked = this.checked;
     trace.reset();
     this.epoch++;
     for (let i = 0; i < count; i++) {
@@ -206,22 +215,28 @@ export class TileMachine {
       const cols = extents & 0xffff, aux = extents >>> 16;
       const f0 = words[w + 2]!, f1 = words[w + 3]!, f2 = words[w + 4]!, f3 = words[w + 5]!;
       switch (opcode) {
+        // checked[i] = 1: the instruction's static checks passed at construction (see staticChecks), and the
+        // WebAssembly kernels run it straight away.
         case OP_LOAD:
-          this.load(f0, f1, f2, rows, cols);
+          if (checked[i] === 1) wasm!.load(f0, f1, f2, rows, cols);
+          else this.load(f0, f1, f2, rows, cols);
           break;
         case OP_LOAD_IM2COL: {
-          const f = this.loadIm2col(f0, f1, f2, f3, rows, cols);
+          const f = checked[i] === 1 ? this.gather(f0, f1, f2, f3, rows, cols) : this.loadIm2col(f0, f1, f2, f3, rows, cols);
           trace.push3(f.bytes, f.first, f.last);
           break;
         }
         case OP_PRELOAD:
-          this.preload(f0, flags & PRELOAD_ZERO_FLAG ? 'zero' : flags & PRELOAD_BROADCAST_FLAG ? 'broadcast' : 'tile', f1, f2, rows, cols);
+          if (checked[i] === 1) wasm!.preload(f0, flags & PRELOAD_ZERO_FLAG ? 0 : flags & PRELOAD_BROADCAST_FLAG ? 1 : 2, f1, f2, rows, cols);
+          else this.preload(f0, flags & PRELOAD_ZERO_FLAG ? 'zero' : flags & PRELOAD_BROADCAST_FLAG ? 'broadcast' : 'tile', f1, f2, rows, cols);
           break;
         case OP_MATMUL:
-          this.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
+          if (checked[i] === 1) wasm!.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
+          else this.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
           break;
         case OP_STORE:
-          this.store(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
+          if (checked[i] === 1) this.storeWasm(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
+          else this.store(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
           break;
         case OP_FENCE:
           break;
@@ -281,6 +296,31 @@ export class TileMachine {
     return model.counters;
   }
 
+  /** Whether instruction i passes the checks its method makes before touching memory that only its fields decide. */
+  private staticChecks(i: number): boolean {
+    this.index = i;
+    const w = i * WORD_U32, words = this.words;
+    const head = words[w]!, extents = words[w + 1]!;
+    const opcode = head & 0xff, flags = (head >>> 8) & 0xff, rows = head >>> 16;
+    const cols = extents & 0xffff, aux = extents >>> 16;
+    const f0 = words[w + 2]!, f1 = words[w + 3]!, f2 = words[w + 4]!, f3 = words[w + 5]!;
+    try {
+      switch (opcode) {
+        case OP_LOAD: this.loadChecks(f0, f1, f2, rows, cols); return true;
+        case OP_LOAD_IM2COL: this.loadIm2colChecks(f0, rows, cols); return true;
+        case OP_PRELOAD: this.preloadChecks(f0, flags & PRELOAD_ZERO_FLAG ? 'zero' : flags & PRELOAD_BROADCAST_FLAG ? 'broadcast' : 'tile', f1, f2, rows, cols); return true;
+        case OP_MATMUL: this.matmulChecks(f0, f1, f2, rows, cols, aux); return true;
+        case OP_STORE:
+          this.storeChecks(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
+          return true;
+        default: return false;
+      }
+    } catch (e) {
+      if (e instanceof TilecError) return false;
+      throw e;
+    }
+  }
+
   private fault(message: string, opcode?: number): never {
     const o = this.index * INSTRUCTION_BYTES;
     const op = OP_NAMES.get(opcode ?? this.program.code[o]!) ?? '?';
@@ -310,11 +350,16 @@ export class TileMachine {
     }
   }
 
-  private load(slot: number, addr: number, stride: number, rows: number, cols: number): void {
+  private loadChecks(slot: number, addr: number, stride: number, rows: number, cols: number): number {
     this.checkExtent('rows', rows);
     this.checkExtent('cols', cols);
     const base = this.checkSpad(slot);
     this.checkDram('LOAD', addr, stride, rows, cols, 1);
+    return base;
+  }
+
+  private load(slot: number, addr: number, stride: number, rows: number, cols: number): void {
+    const base = this.loadChecks(slot, addr, stride, rows, cols);
     if (this.wasm !== undefined) {
       this.wasm.load(slot, addr, stride, rows, cols);
       return;
@@ -332,9 +377,19 @@ export class TileMachine {
    * at `desc`: x[im2colSource(...)] or padValue. Returns the footprint the cost model charges.
    */
   private loadIm2col(slot: number, desc: number, row0: number, col0: number, rows: number, cols: number): GatherFootprint {
+    this.loadIm2colChecks(slot, rows, cols);
+    return this.gather(slot, desc, row0, col0, rows, cols);
+  }
+
+  private loadIm2colChecks(slot: number, rows: number, cols: number): void {
     this.checkExtent('rows', rows);
     this.checkExtent('cols', cols);
-    const base = this.checkSpad(slot);
+    this.checkSpad(slot);
+  }
+
+  /** LOAD_IM2COL after its static checks. */
+  private gather(slot: number, desc: number, row0: number, col0: number, rows: number, cols: number): GatherFootprint {
+    const base = slot * this.t * this.t;
     const gather = this.gatherOf(desc, row0, col0, rows, cols);
     const d = gather.desc, wt = d.tables;
     if (wt !== undefined) {
@@ -448,13 +503,18 @@ export class TileMachine {
     return writeGatherTables(d.geo, d.x, wasm.words, d.tableAt);
   }
 
-  private preload(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): void {
+  private preloadChecks(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): number {
     this.checkExtent('rows', rows);
     this.checkExtent('cols', cols);
     const base = this.checkAcc(slot);
-    const t = this.t, acc = this.acc, view = this.view;
     if (source === 'zero' && (addr !== 0 || stride !== 0)) this.fault('a zero PRELOAD must have dram and stride 0');
     if (source !== 'zero') this.checkDram('PRELOAD', addr, stride, rows, source === 'tile' ? 4 * cols : 4, 4);
+    return base;
+  }
+
+  private preload(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): void {
+    const base = this.preloadChecks(slot, source, addr, stride, rows, cols);
+    const t = this.t, acc = this.acc, view = this.view;
     if (this.wasm !== undefined) {
       this.wasm.preload(slot, source === 'zero' ? 0 : source === 'broadcast' ? 1 : 2, addr, stride, rows, cols);
       return;
@@ -472,11 +532,18 @@ export class TileMachine {
     }
   }
 
-  private matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
+  private matmulChecks(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number): void {
     this.checkExtent('m', m);
     this.checkExtent('n', n);
     this.checkExtent('k', k);
-    const cBase = this.checkAcc(accSlot), aBase = this.checkSpad(aSlot), bBase = this.checkSpad(bSlot);
+    this.checkAcc(accSlot);
+    this.checkSpad(aSlot);
+    this.checkSpad(bSlot);
+  }
+
+  private matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
+    this.matmulChecks(accSlot, aSlot, bSlot, m, n, k);
+    const tt = this.t * this.t, cBase = accSlot * tt, aBase = aSlot * tt, bBase = bSlot * tt;
     if (this.wasm !== undefined) {
       this.wasm.matmul(accSlot, aSlot, bSlot, m, n, k, accumulate);
       return;
@@ -506,33 +573,33 @@ export class TileMachine {
     }
   }
 
-  private store(slot: number, addr: number, stride: number, rows: number, cols: number, raw: boolean, table: number, perRow: boolean, qmin: number, qmax: number): void {
+  private storeChecks(slot: number, addr: number, stride: number, rows: number, cols: number, raw: boolean, table: number, perRow: boolean, qmin: number, qmax: number): number {
     this.checkExtent('rows', rows);
     this.checkExtent('cols', cols);
     const base = this.checkAcc(slot);
     const rowBytes = raw ? 4 * cols : cols;
     if (rows > 1 && stride < rowBytes) this.fault(`stride ${stride} is shorter than a row of ${rowBytes} bytes, so rows would overlap`);
     this.checkDram('STORE', addr, stride, rows, rowBytes, raw ? 4 : 1);
-    // A store over a gather descriptor: its bytes are compared again before the next LOAD_IM2COL uses it.
-    if (addr < this.descHi && addr + (rows - 1) * stride + rowBytes > this.descLo) this.epoch++;
-    const t = this.t, acc = this.acc, view = this.view, wasm = this.wasm;
-    if (raw && wasm !== undefined) {
-      wasm.storeRaw(slot, addr, stride, rows, cols);
+    if (!raw) {
+      if (qmin > qmax) this.fault(`clamp qmin ${qmin} > qmax ${qmax}`);
+      this.checkDram('STORE requant table', table, REQUANT_ENTRY_BYTES, perRow ? rows : 1, REQUANT_ENTRY_BYTES, 4);
+    }
+    return base;
+  }
+
+  private store(slot: number, addr: number, stride: number, rows: number, cols: number, raw: boolean, table: number, perRow: boolean, qmin: number, qmax: number): void {
+    const base = this.storeChecks(slot, addr, stride, rows, cols, raw, table, perRow, qmin, qmax);
+    if (this.wasm !== undefined) {
+      this.storeWasm(slot, addr, stride, rows, cols, raw, table, perRow, qmin, qmax);
       return;
     }
+    this.watchStore(addr, stride, rows, raw ? 4 * cols : cols);
+    const t = this.t, acc = this.acc, view = this.view;
     if (raw) {
       for (let r = 0; r < rows; r++) {
         const s = base + r * t, d = addr + r * stride;
         for (let c = 0; c < cols; c++) view.setInt32(d + 4 * c, acc[s + c]!, true);
       }
-      return;
-    }
-    if (qmin > qmax) this.fault(`clamp qmin ${qmin} > qmax ${qmax}`);
-    this.checkDram('STORE requant table', table, REQUANT_ENTRY_BYTES, perRow ? rows : 1, REQUANT_ENTRY_BYTES, 4);
-    if (wasm !== undefined) {
-      // The whole tile in one call; it stops before a row whose entry is bad, and the fault is the reference's.
-      const bad = wasm.storeRequant(slot, addr, stride, rows, cols, table, perRow, qmin, qmax);
-      if (bad >= 0) this.checkRequantEntry(table + (perRow ? bad * REQUANT_ENTRY_BYTES : 0));
       return;
     }
     const out = this.dramI8;
@@ -543,6 +610,24 @@ export class TileMachine {
       const s = base + r * t, d = addr + r * stride;
       for (let c = 0; c < cols; c++) out[d + c] = requantizeCode(acc[s + c]!, multiplier, shift, zeroPoint, qmin, qmax);
     }
+  }
+
+  /** STORE in WebAssembly after its static checks: the whole tile in one call. */
+  private storeWasm(slot: number, addr: number, stride: number, rows: number, cols: number, raw: boolean, table: number, perRow: boolean, qmin: number, qmax: number): void {
+    const wasm = this.wasm!;
+    this.watchStore(addr, stride, rows, raw ? 4 * cols : cols);
+    if (raw) {
+      wasm.storeRaw(slot, addr, stride, rows, cols);
+      return;
+    }
+    // It stops before a row whose table entry is bad; the fault is the reference's.
+    const bad = wasm.storeRequant(slot, addr, stride, rows, cols, table, perRow, qmin, qmax);
+    if (bad >= 0) this.checkRequantEntry(table + (perRow ? bad * REQUANT_ENTRY_BYTES : 0));
+  }
+
+  /** A store over a gather descriptor: its bytes are compared again before the next LOAD_IM2COL uses it. */
+  private watchStore(addr: number, stride: number, rows: number, rowBytes: number): void {
+    if (addr < this.descHi && addr + (rows - 1) * stride + rowBytes > this.descLo) this.epoch++;
   }
 
   /** Faults on a requant table entry at `e` whose multiplier is negative or whose shift is outside -31..30. */
@@ -622,12 +707,12 @@ class DynamicTrace {
   }
 
   push1(a: number): void {
-    this.room(1);
+    if (this.length + 1 > this.values.length) this.room(1);
     this.values[this.length++] = a;
   }
 
   push3(a: number, b: number, c: number): void {
-    this.room(3);
+    if (this.length + 3 > this.values.length) this.room(3);
     const v = this.values, n = this.length;
     v[n] = a; v[n + 1] = b; v[n + 2] = c;
     this.length = n + 3;

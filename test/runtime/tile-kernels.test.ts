@@ -245,6 +245,35 @@ describe("tile machine faults: 'wasm' equals 'ts'", () => {
     }
   });
 
+  it('an instruction whose fields are bad faults in program order, after the same stores, with the same message', () => {
+    const t = 8, bad: ((c: CodeBuilder) => void)[] = [
+      (c) => c.load(0, 0, t, t + 1, t),
+      (c) => c.load(99, 0, t, t, t),
+      (c) => c.load(0, 4 * t * t - 3, t, 2, t),
+      (c) => c.matmul(0, 0, 0, t, t, 0, false),
+      (c) => c.matmul(3, 0, 0, t, t, t, false),
+      (c) => c.preload(0, 'tile', 2, 4 * t, t, t),
+      (c) => c.store(0, 0, 2, 2, t, 'requant', 0, false, -1, 1),
+      (c) => c.store(0, 0, t, t, t, 'requant', 4 * t * t - 4, true, -1, 1),
+      (c) => c.loadIm2col(0, 0, 0, 0, t, 0),
+    ];
+    for (const add of bad) {
+      const c = new CodeBuilder();
+      c.load(0, 0, t, t, t);
+      c.matmul(0, 0, 0, t, t, t, false);
+      c.store(0, 0, 4 * t, t, t, 'raw32', 0, false, 0, 0);
+      add(c);
+      c.store(0, 0, 4 * t, t, t, 'raw32', 0, false, 0, 0);
+      const p: TileProgram = {
+        target: target(t), dramBytes: 4 * t * t, tensors: [], hostData: new Uint8Array(0), code: c.bytes(),
+        constants: [{ name: 'x', kind: 'bytes', addr: 0, data: Uint8Array.from({ length: t * t }, (_, i) => i) }],
+      };
+      const ts = fault(p, 'ts');
+      expect(ts[0]).toMatch(/^tile machine fault at instruction 3 /);
+      expect(fault(p, 'wasm')).toEqual(ts);
+    }
+  });
+
   it('a gather outside the matrix or through a corrupt descriptor faults with the same message', () => {
     const good = randomGatherProgram({ tile: 8, rank: 2, seed: 3, ops: 2, rewrite: 'none' }).program;
     const outside = new CodeBuilder();
