@@ -41,17 +41,22 @@ export function qAveragePoolFastPath(o: HostOperands, node: Node): HostGather | 
   if (plan.outShape.length !== y.shape.length || plan.outShape.some((d, i) => d !== y.shape[i])) return undefined;
   if (!disjoint(x, y)) return undefined;
   const xBytes = refBytes(x), yBytes = refBytes(y), xs = x.addr, ys = y.addr, zp = a.zeroPoint;
+  const rows = new Int32Array(plan.axes[2].size);
   return {
     run(dram) {
       if (xs + xBytes > dram.length || ys + yBytes > dram.length) return false;
-      averagePoolInt8(plan, count, padSum, zp, new Int8Array(dram.buffer, dram.byteOffset, dram.length), xs, ys);
+      averagePoolInt8(plan, count, padSum, zp, new Int8Array(dram.buffer, dram.byteOffset, dram.length), xs, ys, rows);
       return true;
     },
   };
 }
 
-/** y = QAveragePool(x) at byte offsets xs, ys of `codes`: the reference's windows, divisors and padding. */
-function averagePoolInt8(plan: PoolPlan, count: Int32Array, padSum: Int32Array, zp: number, codes: Int8Array, xs: number, ys: number): void {
+/**
+ * y = QAveragePool(x) at byte offsets xs, ys of `codes`: the reference's windows, divisors and padding. The
+ * exact integer window sum is taken in two passes per output row: `rows` sums the window's input rows column
+ * by column, then each output sums its window's columns of `rows`.
+ */
+function averagePoolInt8(plan: PoolPlan, count: Int32Array, padSum: Int32Array, zp: number, codes: Int8Array, xs: number, ys: number, rows: Int32Array): void {
   const [D, H, W] = plan.axes;
   const planeI = D.size * H.size * W.size, HW = H.size * W.size, Ws = W.size;
   const dD = D.dilation, dH = H.dilation, dW = W.dilation;
@@ -63,16 +68,18 @@ function averagePoolInt8(plan: PoolPlan, count: Int32Array, padSum: Int32Array, 
       const d0 = D.lo[od]!, d1 = D.hi[od]!, dStart = D.start[od]!;
       for (let oh = 0; oh < H.out; oh++) {
         const h0 = H.lo[oh]!, h1 = H.hi[oh]!, hStart = H.start[oh]!;
-        for (let ow = 0; ow < W.out; ow++, o++, s++) {
-          const w0 = W.lo[ow]!, w1 = W.hi[ow]!, wStart = W.start[ow]!;
-          let sum = 0;
-          for (let kd = d0; kd < d1; kd++) {
-            const rowD = base + (dStart + kd * dD) * HW;
-            for (let kh = h0; kh < h1; kh++) {
-              const row = rowD + (hStart + kh * dH) * Ws + wStart;
-              for (let kw = w0; kw < w1; kw++) sum += codes[row + kw * dW]!;
-            }
+        rows.fill(0);
+        for (let kd = d0; kd < d1; kd++) {
+          const rowD = base + (dStart + kd * dD) * HW;
+          for (let kh = h0; kh < h1; kh++) {
+            const row = rowD + (hStart + kh * dH) * Ws;
+            for (let w = 0; w < Ws; w++) rows[w] += codes[row + w]!;
           }
+        }
+        for (let ow = 0; ow < W.out; ow++, o++, s++) {
+          const w0 = W.lo[ow]!, w1 = W.hi[ow]!, at = W.start[ow]!;
+          let sum = 0;
+          for (let kw = w0; kw < w1; kw++) sum += rows[at + kw * dW]!;
           codes[o] = poolCode(sum + padSum[s]!, count[s]!, zp);
         }
       }
