@@ -1,8 +1,7 @@
 import {
-  type ActivationBounds, accumulatorRange, addRescale, clampBounds, fitsInt32, foldInputZeroPoint, qRange, quantizeBias, quantizeF32,
+  type ActivationBounds, accumulatorRange, addRescale, clampBounds, fitsInt32, foldInputZeroPoint, qRange, quantizeBias,
   quantizeMultiplier, requantMultiplier,
 } from '../../ir/arith.js';
-import type { TensorData } from '../../ir/dtype.js';
 import { fail, invariant, unsupported } from '../../ir/errors.js';
 import type { Graph, QuantParams, ValueType } from '../../ir/graph.js';
 import { nodeLabel } from '../../ir/infer.js';
@@ -12,6 +11,7 @@ import { numel, shapeStr, tensor, type Tensor } from '../../ir/tensor.js';
 import type { Pass } from '../pass.js';
 import { weightChannelAxis } from './annotate.js';
 import { type QuantPlan, type Role, int8Output, planQuantization } from './plan.js';
+import { type WeightLayout, type WeightQuantizer, wasmWeightQuantizer } from './weight-codes.js';
 
 // Phase 2 of quantization: the annotated float graph becomes the integer graph (stage `quantized`,
 // docs/quantization.md). One walk in topological order emits, per node role, its integer form:
@@ -41,38 +41,11 @@ const int8Type = (shape: readonly number[], q: ActQuant): ValueType => ({
   dtype: 'int8', shape, quant: { scale: [q.scale], zeroPoint: [q.zeroPoint], bits: q.bits },
 });
 
-/** How a product's weight is laid out by output channel: element i belongs to channel floor(i / inner) % channels. */
-interface WeightLayout {
-  readonly channels: number;
-  /** Conv W [O, ...]: the elements per channel; Gemm B [N, K] (transB): K; Gemm B [K, N]: 1. */
-  readonly inner: number;
-}
-
 /** The k codes of each of `channels` interleaved channels (element i in channel i % channels), channel after channel. */
 function transposedColumns(codes: ArrayLike<number>, channels: number, k: number): Float64Array {
   const out = new Float64Array(codes.length);
   for (let j = 0; j < k; j++) for (let c = 0; c < channels; c++) out[c * k + j] = codes[j * channels + c]!;
   return out;
-}
-
-/**
- * dst[i] = the symmetric code of src[i] at its channel's scale (quantizeF32, zero point 0), and rowSums[c] += the
- * codes of channel c. A plain function over typed arrays so the engine compiles one tight loop for it.
- */
-function quantizeWeight(src: TensorData, dst: TensorData, scales: readonly number[], layout: WeightLayout, qmin: number, qmax: number, rowSums: Float64Array): void {
-  const { channels, inner } = layout;
-  for (let i = 0; i < src.length;) {
-    for (let c = 0; c < channels; c++) {
-      const scale = scales[c]!;
-      let sum = 0;
-      for (const end = i + inner; i < end; i++) {
-        const q = quantizeF32(src[i]!, scale, 0, qmin, qmax);
-        dst[i] = q;
-        sum += q;
-      }
-      rowSums[c] += sum;
-    }
-  }
 }
 
 class Realizer {
@@ -90,7 +63,7 @@ class Realizer {
   private readonly int8Weights = new Map<string, string>();
   private readonly requantized = new Map<string, string>();
 
-  constructor(private readonly g: Graph, private readonly plan: QuantPlan) {
+  constructor(private readonly g: Graph, private readonly plan: QuantPlan, private readonly quantizeWeight: WeightQuantizer) {
     for (const v of g.values.keys()) this.taken.add(v);
     for (const v of [...g.inputs, ...g.outputs, ...g.initializers.keys()]) this.taken.add(v);
     for (const n of g.nodes) this.nodeNames.add(n.name);
@@ -250,7 +223,7 @@ class Realizer {
     const [qmin, qmax] = qRange(bits, true);
     const codes = tensor('int8', w.shape);
     const rowSums = new Float64Array(layout.channels);
-    quantizeWeight(w.data, codes.data, scales, layout, qmin, qmax, rowSums);
+    this.quantizeWeight(w.data, codes.data, scales, layout, qmin, qmax, rowSums);
     return { codes, rowSums };
   }
 
@@ -484,7 +457,7 @@ function realizeNode(r: Realizer, n: Node, role: Role): void {
 /** Phase 2: the integer graph of an annotated float graph. */
 export function realizeQuantization(g: Graph): Graph {
   const plan = planQuantization(g);
-  const r = new Realizer(g, plan);
+  const r = new Realizer(g, plan, wasmWeightQuantizer());
   for (const n of g.nodes) realizeNode(r, n, plan.roles.get(n.name)!);
   for (const o of g.outputs) invariant(r.values.has(o), `quantize-realize left graph output '${o}' undefined (type ${shapeStr(g.values.get(o)?.shape ?? [])})`);
   return { ...g, nodes: r.nodes, values: r.values, initializers: r.initializers };

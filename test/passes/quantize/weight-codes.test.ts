@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { qRange } from '../../../ir/arith.js';
+import { GENERATED_FILE, assembleQuantizer, generatedSource } from '../../../passes/quantize/wasm/build.js';
+import { QUANTIZE_WASM_BASE64 } from '../../../passes/quantize/wasm/quantize-wasm.js';
+import { type WeightLayout, type WeightQuantizer, quantizeWeightTs, wasmWeightQuantizer } from '../../../passes/quantize/weight-codes.js';
+
+// The WebAssembly weight quantizer gives exactly the codes and channel sums of the TypeScript reference loop
+// (ir/arith quantizeF32 per element), including ties, NaN, infinities and values far outside the code range,
+// for every layout and however the weight is cut into chunks of the kernel's memory.
+
+function run(q: WeightQuantizer, src: Float32Array, scales: readonly number[], layout: WeightLayout, bits: number) {
+  const [qmin, qmax] = qRange(bits, true);
+  const codes = new Int8Array(src.length), sums = new Float64Array(layout.channels);
+  q(src, codes, scales, layout, qmin, qmax, sums);
+  return { codes: Array.from(codes), sums: Array.from(sums) };
+}
+
+const specials = [0, -0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 126.5, 127.5, -128.5, 1e30, -1e30, Infinity, -Infinity, NaN, 1e-40, Math.fround(0.1)];
+const element = fc.oneof(fc.float({ noDefaultInfinity: false, noNaN: false }), fc.float({ min: -300, max: 300 }), fc.constantFrom(...specials));
+const scale = fc.oneof(fc.constant(1), fc.float({ min: Math.fround(1e-6), max: 4, noNaN: true }), fc.double({ min: 1e-6, max: 4, noNaN: true }));
+
+describe('weight quantization: WebAssembly kernel vs TypeScript reference', () => {
+  it('quantize-wasm.ts holds exactly the assembled quantize.wat, plain SIMD128', async () => {
+    const bytes = await assembleQuantizer();
+    expect(Buffer.from(QUANTIZE_WASM_BASE64, 'base64').equals(Buffer.from(bytes))).toBe(true);
+    expect(readFileSync(GENERATED_FILE, 'utf8')).toBe(generatedSource(bytes));
+    expect(readFileSync(new URL('../../../passes/quantize/wasm/quantize.wat', import.meta.url), 'utf8')).not.toMatch(/\.relaxed_/);
+  });
+
+  it('ties go to even, NaN to 0, infinities and far values saturate', () => {
+    const src = new Float32Array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, NaN, Infinity, -Infinity, 1e30, -1e30, -0, 127.5, -128.5, 3.4999998, 3.5,
+      ...new Array<number>(16).fill(0.25)]);
+    const layout = { channels: 1, inner: src.length };
+    const got = run(wasmWeightQuantizer(), src, [1], layout, 8);
+    expect(got.codes.slice(0, 16)).toEqual([0, 2, 2, 0, -2, -2, 0, 127, -128, 127, -128, 0, 127, -128, 3, 4]);
+    expect(got).toEqual(run(quantizeWeightTs, src, [1], layout, 8));
+  });
+
+  it('equals the reference for random weights, scales, bit widths, layouts and chunk sizes', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 8 }),
+      fc.constantFrom(16, 24, 64, 2 ** 20), fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      (channels, inner, repeats, bits, chunk, seed) => {
+        const n = channels * inner * repeats;
+        const src = new Float32Array(fc.sample(element, { numRuns: n, seed }));
+        const scales = fc.sample(scale, { numRuns: channels, seed: seed + 1 });
+        const layout = { channels, inner };
+        expect(run(wasmWeightQuantizer(chunk), src, scales, layout, bits)).toEqual(run(quantizeWeightTs, src, scales, layout, bits));
+      }), { seed: 20261127, numRuns: 200 });
+  });
+});
