@@ -6,89 +6,110 @@ import { gatherDescriptorBytes, MAX_GATHER_RANK } from '../../backend/gather.js'
 import { INSTRUCTION_BYTES } from '../../backend/isa.js';
 import type { TileProgram } from '../../backend/program.js';
 
-// The separable tables the WebAssembly LOAD_IM2COL (wasm/matmul.wat, gatherIm2col) reads: im2colSource of
-// matrix element (row, col) splits into a per-row and a per-column part (the layout comment in matmul.wat
-// derives it from ir/im2col.ts), so one descriptor needs rows + cols entries, written once, rather than one
-// entry per gathered element. Spatial rank 1 and 2 only; other ranks keep the TypeScript gather.
+// The tables the WebAssembly LOAD_IM2COL (wasm/matmul.wat, gatherIm2col) reads, written once per gather
+// descriptor. im2colSource (ir/im2col.ts) of matrix element (row, col), row = (channel c, kernel tap), col =
+// (batch n, output position), is
+//   n·xs0 + (channelStart + c)·xs1 + Σ_d v_d·xs[d+2],  v_d = o_d·s_d − p_d + k_d·dil_d,
+// or padding unless 0 <= v_d < spatial_d on every axis d. It splits into a row part and a column part:
+//   base(row) = x + (channelStart + c)·xs1 + Σ_d k_d·dil_d·xs[d+2],  cb(col) = n·xs0 + Σ_d (o_d·s_d − p_d)·xs[d+2],
+// DRAM address = base + cb (a sum modulo 2^32, exact for every element read), and validity depends only on
+// (tap, col): one mask byte each. So one descriptor needs rows + cols entries and taps × cols mask bytes rather
+// than one entry per gathered element, for any spatial rank.
 
 /** Readable column entries past the matrix's last column (one 16-column SIMD chunk). */
 const COLUMN_SLACK = 16;
-/** Bound on |th|, |tw|, |ch|, |cw|: their sums stay within int32, and a slack column (ch = cw = SLACK_COORD) is never valid. */
-const COORD_LIMIT = 2 ** 29;
-const SLACK_COORD = -(2 ** 30);
+/** Beyond this many bytes a descriptor's tables are not built (its gathers take the TypeScript path). */
+const MAX_TABLE_BYTES = 256 * 2 ** 20;
 
 /** Bytes of one column array: cols + COLUMN_SLACK int32 entries, rounded up to 16 bytes. */
 const columnArrayBytes = (cols: number): number => 16 * Math.ceil((cols + COLUMN_SLACK) / 4);
+/** Bytes of one tap's mask row: cols + COLUMN_SLACK bytes, rounded up to 16. */
+const maskRowBytes = (cols: number): number => 16 * Math.ceil((cols + COLUMN_SLACK) / 16);
 
-/** Where one descriptor's tables sit in the WebAssembly memory (byte offsets) and the spatial extents H×W. */
+/** Where one descriptor's tables sit in the WebAssembly memory (byte offsets). */
 export interface GatherTables {
-  /** Row r's entry (base, th, tw: 12 bytes) is at rowTab + 12·r. */
+  /** Row r's entry (base, and the address of its tap's mask row: 8 bytes) is at rowTab + 8·r. */
   readonly rowTab: number;
-  /** Column c's cb is at colTab + 4·c; its ch, cw and plan colStride, 2·colStride and 3·colStride bytes further. */
+  /** Column c's cb is at colTab + 4·c, its chunk plan colStride bytes further. */
   readonly colTab: number;
   readonly colStride: number;
   /** Column c's 32 swizzle indices (two 16-byte windows) are at idxTab + 32·c. */
   readonly idxTab: number;
-  readonly h: number;
-  readonly w: number;
 }
-
-/** Whether the WebAssembly gather handles this geometry (rank 1 or 2). */
-export const wasmGatherRank = (geo: Im2ColGeometry): boolean => geo.spatial.length <= 2;
 
 /** Bytes of the tables of one geometry (16-byte multiple). */
 export function gatherTableBytes(geo: Im2ColGeometry): number {
-  const colStride = columnArrayBytes(geo.cols);
-  return 12 * Math.ceil(geo.rows / 4) * 4 + 4 * colStride + 32 * geo.cols;
+  return 16 * Math.ceil(geo.rows / 2) + 2 * columnArrayBytes(geo.cols) + 32 * geo.cols + geo.taps * maskRowBytes(geo.cols);
 }
 
+/** Whether the WebAssembly gather takes this geometry (its tables are not unreasonably large). */
+export const wasmGatherFits = (geo: Im2ColGeometry): boolean => gatherTableBytes(geo) <= MAX_TABLE_BYTES;
+
 /**
- * Writes the tables of `geo` (x at DRAM address `x`) into `words` (the whole memory as int32) at byte offset
- * `at` (16-byte aligned, gatherTableBytes(geo) bytes). Returns undefined, writing nothing, when a coordinate
- * lies beyond ±2^29 (a geometry no real program has; the TypeScript gather then runs).
+ * Writes the tables of `geo` (x at DRAM address `x`) into `memory` (the whole WebAssembly memory) at byte
+ * offset `at` (16-byte aligned, gatherTableBytes(geo) bytes). Returns undefined when an offset is beyond 2^53
+ * (absurd pads or dilations; the TypeScript gather then runs).
  */
-export function writeGatherTables(geo: Im2ColGeometry, x: number, words: Int32Array, at: number): GatherTables | undefined {
-  const rank2 = geo.spatial.length === 2;
-  const h = rank2 ? geo.spatial[0]! : 1, w = geo.spatial[rank2 ? 1 : 0]!;
-  const kw = geo.kernel[rank2 ? 1 : 0]!, ow = geo.out[rank2 ? 1 : 0]!;
-  const dh = rank2 ? geo.dilations[0]! : 0, dw = geo.dilations[rank2 ? 1 : 0]!;
-  const sh = rank2 ? geo.strides[0]! : 0, sw = geo.strides[rank2 ? 1 : 0]!;
-  const ph = rank2 ? geo.padsBegin[0]! : 0, pw = geo.padsBegin[rank2 ? 1 : 0]!;
-  const xs = strides(geo.xShape);
-  const fits = (v: number): boolean => v >= -COORD_LIMIT && v <= COORD_LIMIT;
-  // The extreme coordinates: taps at the last kernel index, columns at the first and last output index.
-  const kh = rank2 ? geo.kernel[0]! : 1, oh = rank2 ? geo.out[0]! : 1;
-  if (!fits((kh - 1) * dh) || !fits((kw - 1) * dw) || !fits(-ph) || !fits(-pw) || !fits((oh - 1) * sh - ph) || !fits((ow - 1) * sw - pw)) return undefined;
-  const rowWord = at / 4;
-  const colStride = columnArrayBytes(geo.cols);
+export function writeGatherTables(geo: Im2ColGeometry, x: number, memory: ArrayBufferLike, at: number): GatherTables | undefined {
+  const words = new Int32Array(memory), bytes = new Uint8Array(memory);
+  const r = geo.spatial.length, xs = strides(geo.xShape);
+  const colStride = columnArrayBytes(geo.cols), maskStride = maskRowBytes(geo.cols);
+  const rowTab = at, colTab = at + 16 * Math.ceil(geo.rows / 2), idxTab = colTab + 2 * colStride, maskTab = idxTab + 32 * geo.cols;
+  // Per axis: each tap's offset k_d·dil_d and each column's o_d·s_d − p_d.
+  const k = new Array<number>(r).fill(0), o = new Array<number>(r).fill(0);
+  const tapAt = Array.from({ length: r }, () => new Float64Array(geo.taps));
+  for (let tap = 0; tap < geo.taps; tap++) {
+    unflatten(tap, geo.kernel, k);
+    for (let d = 0; d < r; d++) tapAt[d]![tap] = k[d]! * geo.dilations[d]!;
+  }
+  const colAt = Array.from({ length: r }, () => new Float64Array(geo.cols));
+  const cb = colTab / 4;
+  for (let col = 0; col < geo.cols; col++) {
+    const n = Math.floor(col / geo.positions);
+    unflatten(col % geo.positions, geo.out, o);
+    let v = n * xs[0]!;
+    for (let d = 0; d < r; d++) {
+      const c = o[d]! * geo.strides[d]! - geo.padsBegin[d]!;
+      colAt[d]![col] = c;
+      v += c * xs[d + 2]!;
+    }
+    if (!Number.isSafeInteger(v)) return undefined;
+    words[cb + col] = v | 0;
+  }
+  words.fill(0, cb + geo.cols, cb + colStride / 4);
   for (let row = 0; row < geo.rows; row++) {
     const c = Math.floor(row / geo.taps), tap = row % geo.taps;
-    const th = Math.floor(tap / kw) * dh, tw = (tap % kw) * dw;
-    const e = rowWord + 3 * row;
-    // Modulo 2^32 (Math.imul, | 0): exact for every element the gather reads, whatever the parts.
-    words[e] = (x + (geo.channelStart + c) * xs[1]! + Math.imul(th, w) + tw) | 0;
-    words[e + 1] = th;
-    words[e + 2] = tw;
+    let v = x + (geo.channelStart + c) * xs[1]!;
+    for (let d = 0; d < r; d++) v += tapAt[d]![tap]! * xs[d + 2]!;
+    if (!Number.isSafeInteger(v)) return undefined;
+    words[rowTab / 4 + 2 * row] = v | 0;
+    words[rowTab / 4 + 2 * row + 1] = maskTab + tap * maskStride;
   }
-  const colTab = at + 12 * Math.ceil(geo.rows / 4) * 4;
-  const cb = colTab / 4, chAt = cb + colStride / 4, cwAt = chAt + colStride / 4;
-  for (let col = 0; col < geo.cols; col++) {
-    const n = Math.floor(col / geo.positions), p = col % geo.positions;
-    const ch = Math.floor(p / ow) * sh - ph, cw = (p % ow) * sw - pw;
-    words[cb + col] = (n * xs[0]! + Math.imul(ch, w) + cw) | 0;
-    words[chAt + col] = ch;
-    words[cwAt + col] = cw;
+  for (let tap = 0; tap < geo.taps; tap++) {
+    const m = maskTab + tap * maskStride;
+    bytes.fill(0, m + geo.cols, m + maskStride);
+    for (let col = 0; col < geo.cols; col++) {
+      let valid = true;
+      for (let d = 0; d < r && valid; d++) {
+        const v = colAt[d]![col]! + tapAt[d]![tap]!;
+        valid = v >= 0 && v < geo.spatial[d]!;
+      }
+      bytes[m + col] = valid ? 0xff : 0;
+    }
   }
-  for (let col = geo.cols; col < colStride / 4; col++) {
-    words[cb + col] = 0;
-    words[chAt + col] = SLACK_COORD;
-    words[cwAt + col] = SLACK_COORD;
+  const planAt = cb + colStride / 4;
+  for (let col = 0; col < geo.cols; col++) words[planAt + col] = chunkPlan(words, cb, col, geo.cols, bytes.subarray(idxTab + 32 * col, idxTab + 32 * col + 32));
+  words.fill(0, planAt + geo.cols, planAt + colStride / 4);
+  return { rowTab, colTab, colStride, idxTab };
+}
+
+/** Splits a row-major flat index over `extents` into `into` (last axis fastest), as ir/im2col.ts does. */
+function unflatten(flat: number, extents: readonly number[], into: number[]): void {
+  for (let d = extents.length - 1; d >= 0; d--) {
+    const e = extents[d]!;
+    into[d] = flat % e;
+    flat = Math.floor(flat / e);
   }
-  const planAt = cwAt + colStride / 4, idxTab = colTab + 4 * colStride;
-  const idx = new Uint8Array(words.buffer, idxTab, 32 * geo.cols);
-  for (let col = 0; col < geo.cols; col++) words[planAt + col] = chunkPlan(words, cb, col, geo.cols, idx.subarray(32 * col, 32 * col + 32));
-  for (let col = geo.cols; col < colStride / 4; col++) words[planAt + col] = 0;
-  return { rowTab: at, colTab, colStride, idxTab, h, w };
 }
 
 /** A swizzle index that selects nothing (the lane is 0, then padding or not stored). */
@@ -128,7 +149,7 @@ export function programGatherTableBytes(program: TileProgram, slack: number): nu
     if (seen.has(addr)) continue;
     seen.add(addr);
     const geo = constantGeometry(program, addr);
-    if (geo !== undefined && wasmGatherRank(geo)) total += gatherTableBytes(geo);
+    if (geo !== undefined && wasmGatherFits(geo)) total += gatherTableBytes(geo);
   }
   return total + slack;
 }

@@ -9,7 +9,7 @@ import { type Im2ColGeometry, im2colTileSources } from '../../ir/im2col.js';
 import { accumulatorSlots, scratchpadSlots } from '../../backend/target.js';
 import { decodeCode, dtypeBytes, hex, validateProgram, type TensorEntry, type TileProgram } from '../../backend/program.js';
 import { WasmTileMemory } from './wasm/kernels.js';
-import { type GatherTables, gatherTableBytes, programGatherTableBytes, wasmGatherRank, writeGatherTables } from './gather-tables.js';
+import { type GatherTables, gatherTableBytes, programGatherTableBytes, wasmGatherFits, writeGatherTables } from './gather-tables.js';
 
 // The golden tile machine: executes a tile program exactly as docs/isa.md specifies, one instruction at a
 // time in program order, on a simulated DRAM (one ArrayBuffer), scratchpad (int8) and accumulator (int32),
@@ -393,8 +393,8 @@ export class TileMachine {
     const gather = this.gatherOf(desc, row0, col0, rows, cols);
     const d = gather.desc, wt = d.tables;
     if (wt !== undefined) {
-      // The WebAssembly gather (spatial rank <= 2) from the descriptor's row and column tables.
-      this.wasm!.gatherIm2col(slot, rows, cols, wt.rowTab + 12 * row0, wt.colTab + 4 * col0, wt.colStride, wt.idxTab + 32 * col0, wt.h, wt.w, d.padValue);
+      // The WebAssembly gather from the descriptor's row, column and mask tables.
+      this.wasm!.gatherIm2col(slot, rows, cols, wt.rowTab + 8 * row0, wt.colTab + 4 * col0, wt.colStride, wt.idxTab + 32 * col0, col0, d.padValue);
       return gather.footprint;
     }
     let table = gather.table;
@@ -492,7 +492,7 @@ export class TileMachine {
   /** Writes d's gather tables into the WebAssembly memory, reusing d's previous area when it is large enough. */
   private placeTables(d: DescriptorState): GatherTables | undefined {
     const wasm = this.wasm;
-    if (wasm === undefined || !wasmGatherRank(d.geo)) return undefined;
+    if (wasm === undefined || !wasmGatherFits(d.geo)) return undefined;
     const bytes = gatherTableBytes(d.geo);
     if (bytes > d.tableBytes) {
       if (this.tableNext + bytes > wasm.tablesOffset + wasm.tableBytes) return undefined; // area full: the TypeScript gather
@@ -500,7 +500,7 @@ export class TileMachine {
       d.tableBytes = bytes;
       this.tableNext += bytes;
     }
-    return writeGatherTables(d.geo, d.x, wasm.words, d.tableAt);
+    return writeGatherTables(d.geo, d.x, wasm.words.buffer, d.tableAt);
   }
 
   private preloadChecks(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): number {
@@ -663,7 +663,7 @@ interface DescriptorState {
   geo: Im2ColGeometry;
   x: number;
   padValue: number;
-  /** Its WebAssembly gather tables, or undefined: the TypeScript gather (kernels 'ts', rank > 2, no room). */
+  /** Its WebAssembly gather tables, or undefined: the TypeScript gather (kernels 'ts', or no room for them). */
   tables: GatherTables | undefined;
   /** Its area of the table memory (reused when a new geometry fits), or -1. */
   tableAt: number;

@@ -326,9 +326,10 @@ describe("tile machine packed-B reuse: 'wasm' equals 'ts'", () => {
   it('a B slot rewritten by LOAD, LOAD_IM2COL or reset is packed again', () => {
     const t = 16, c = new CodeBuilder();
     const desc = encodeGatherDescriptor({ x: 0, xShape: [1, 4, 8, 8], attrs: { kernel_shape: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], padValue: 3, channelStart: 0, channels: 4 } });
-    // Rank 3 gathers in TypeScript even with the wasm kernels.
-    const desc3 = encodeGatherDescriptor({ x: 0, xShape: [1, 2, 4, 4, 4], attrs: { kernel_shape: [2, 2, 2], strides: [1, 1, 1], dilations: [1, 1, 1], pads: [0, 0, 0, 1, 1, 1], padValue: -9, channelStart: 0, channels: 2 } });
-    const descAt = 4 * t * t, desc3At = descAt + 128, out = desc3At + 128;
+    // A descriptor written into DRAM before the run (not a constant) whose tables exceed the machine's spare
+    // table room: it gathers in TypeScript even with the wasm kernels.
+    const descAt = 4 * t * t, desc3At = descAt + 128, out = desc3At + 128, x3At = out + 7 * 4 * t * t;
+    const desc3 = encodeGatherDescriptor({ x: x3At, xShape: [1, 2, 64, 64], attrs: { kernel_shape: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], padValue: -9, channelStart: 0, channels: 2 } });
     let o = out;
     const step = (): void => { c.matmul(0, 0, 1, t, t, t, false); c.store(0, o, 4 * t, t, t, 'raw32', 0, false, 0, 0); o += 4 * t * t; };
     c.load(0, 0, t, t, t);
@@ -345,15 +346,17 @@ describe("tile machine packed-B reuse: 'wasm' equals 'ts'", () => {
     c.load(1, 3 * t * t + 5, t, t, t);
     step();
     const p: TileProgram = {
-      target: target(t), dramBytes: o, tensors: [], hostData: new Uint8Array(0), code: c.bytes(),
+      target: target(t), dramBytes: x3At + 8192, tensors: [], hostData: new Uint8Array(0), code: c.bytes(),
       constants: [{ name: 'data', kind: 'bytes', addr: 0, data: Uint8Array.from({ length: 4 * t * t }, (_, i) => (i * 97 + (i >> 4)) & 0xff) }, { name: 'desc', kind: 'int32', addr: descAt, data: desc },
-        { name: 'desc3', kind: 'int32', addr: desc3At, data: desc3 }],
+        { name: 'x3', kind: 'bytes', addr: x3At, data: Uint8Array.from({ length: 8192 }, (_, i) => (i * 13) >> 3) }],
     };
     const twice = (kernels: TileKernels): string[] => {
       const m = new TileMachine(p, { kernels });
+      m.dram.set(desc3, desc3At);
       m.run();
       const first = Buffer.from(m.dram).toString('hex');
       m.reset();
+      m.dram.set(desc3, desc3At);
       m.dram.fill(7, 0, t * t); // new A and B contents after the reset
       m.dram.fill(9, t * t, 2 * t * t);
       m.run();

@@ -15,7 +15,7 @@ function kernelModule(): WebAssembly.Module {
 
 type MatmulExport = (c: number, a: number, b: number, t: number, m: number, n: number, k: number, accumulate: number, pack: number, tmp: number, keyAt: number) => void;
 type LoadExport = (spad: number, src: number, stride: number, rows: number, cols: number, t: number) => void;
-type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, h: number, w: number, pad: number, tmp: number, idxTab: number, limit: number) => void;
+type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, col0: number, pad: number, tmp: number, idxTab: number, limit: number) => void;
 type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number, tmp: number) => number;
 type StoreRawExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number) => void;
 type PreloadExport = (acc: number, t: number, src: number, stride: number, rows: number, cols: number, mode: number) => void;
@@ -175,13 +175,12 @@ export class WasmTileMemory {
   }
 
   /**
-   * LOAD_IM2COL of spatial rank <= 2: spad[slot] ← zeros, then rows×cols elements from the tables at
-   * `rowTab` (row0's entry), `colTab` (col0's entry of the first of four arrays `colStride` bytes apart) and `idxTab` (col0's swizzle indices),
-   * H×W spatial extents (rank 1: H = 1). Layout and ranges: runtime/tile/gather-tables.ts.
+   * LOAD_IM2COL: spad[slot] ← zeros, then rows×cols elements from a descriptor's tables (runtime/tile/gather-tables.ts):
+   * `rowTab` at row0's entry, `colTab` at col0's cb (its plans `colStride` bytes further), `idxTab` at col0's swizzle indices.
    */
-  gatherIm2col(slot: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, idxTab: number, h: number, w: number, padValue: number): void {
+  gatherIm2col(slot: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, idxTab: number, col0: number, padValue: number): void {
     this.spadWritten(slot);
-    this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowTab, colTab, colStride, h, w, padValue, this.tmp, idxTab, this.windowLimit);
+    this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowTab, colTab, colStride, col0, padValue, this.tmp, idxTab, this.windowLimit);
   }
 
   /**

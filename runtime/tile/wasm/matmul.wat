@@ -4,7 +4,7 @@
 ;; address first, so none of them can trap):
 ;;   matmul        MATMUL (below)
 ;;   load          LOAD
-;;   gatherIm2col  LOAD_IM2COL of spatial rank 1 and 2, from per-descriptor row and column tables
+;;   gatherIm2col  LOAD_IM2COL, from per-descriptor row, column and mask tables
 ;;   storeRequant  STORE requant, the whole tile; returns the row of a bad requant entry, or -1
 ;;   storeRaw      STORE raw32
 ;;   preload       PRELOAD (zero, broadcast, tile)
@@ -195,65 +195,39 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $copyRows (i32.lt_u (local.get $r) (local.get $rows)))))
   ;; ---------------------------------------------------------------------------------------------------
-  ;; LOAD_IM2COL (docs/isa.md) for spatial rank 1 and 2, from separable tables the machine writes once per
-  ;; gather descriptor (runtime/tile/gather-tables.ts). For matrix row `row` (channel c, kernel tap kh, kw) and
-  ;; column `col` (batch n, output position oh, ow), im2colSource is
-  ;;   n·xs0 + (channelStart + c)·xs1 + vh·W + vw,  vh = oh·sh − ph + kh·dh,  vw = ow·sw − pw + kw·dw,
-  ;; or padding unless 0 <= vh < H and 0 <= vw < W. So with, per row, base = x + (channelStart + c)·xs1 +
-  ;; th·W + tw, th = kh·dh, tw = kw·dw (12 bytes: base, th, tw), and per column three int32 arrays colStride
-  ;; bytes apart, cb = n·xs0 + ch·W + cw, ch = oh·sh − ph, cw = ow·sw − pw, element (r, c) is
-  ;;   (ch + th) <u H and (cw + tw) <u W ? int8 DRAM[base + cb] : padValue.
-  ;; Addresses are sums modulo 2^32 that are exact for every element read; the table writer keeps th, tw, ch,
-  ;; cw within ±2^29 so the two validity sums never wrap. Rank 1 is rank 2 with H = 1 and th = ch = 0.
-  ;; Sixteen columns at a time: validity in SIMD, then the bytes, padding lanes replaced by padValue. The
-  ;; column arrays hold 16 readable entries past the matrix's last column, so a chunk never reads outside them;
-  ;; lanes past `cols` are never stored. The bytes of a chunk starting at column c: a fourth column array
-  ;; (plan) says whether cb[c + l] − cb[c] lies in 0..15 for every lane l (plan 1), or does so for the lanes of
-  ;; two windows at cb[c] and cb[c + s] (plan 16 + s), with the lanes' offsets in 32 bytes at idxTab + 32·c
-  ;; (window 1's 16 swizzle indices, then window 2's; 128 where a lane is in the other window or past the
-  ;; matrix). Then the bytes are one or two 16-byte loads at base + cb swizzled, provided those addresses are
-  ;; at most $limit (the memory size − 16; a padding lane's window may start outside x, even below 0): a
-  ;; valid lane's byte is the same DRAM[base + cb[c + l]] either way. Else (plan 0) one byte load per lane,
-  ;; a padding lane reading address 0.
+  ;; LOAD_IM2COL (docs/isa.md), any spatial rank, from the tables runtime/tile/gather-tables.ts writes once per
+  ;; gather descriptor: im2colSource of matrix element (row, col) is base(row) + cb(col) (a DRAM address, modulo
+  ;; 2^32), valid where the mask byte of (row's kernel tap, col) is 0xff, padding where it is 0. Per row 8 bytes
+  ;; at $rowTab: base, and the address of its tap's mask row (one byte per column, 16 zero bytes past the last).
+  ;; Per column: cb (int32) at $colTab, with 16 readable entries past the matrix's last column, and the chunk
+  ;; plan colStride bytes further; 32 swizzle indices at $idxTab. Sixteen columns at a time, lanes past `cols`
+  ;; never stored. The bytes of a chunk starting at column c: its plan says whether cb[c + l] − cb[c] lies in
+  ;; 0..15 for every lane l (plan 1), or does so for the lanes of two windows at cb[c] and cb[c + s] (plan
+  ;; 16 + s), with the lanes' offsets at idxTab + 32·c (window 1's 16 swizzle indices, then window 2's; 128
+  ;; where a lane is in the other window or past the matrix). Then the bytes are one or two 16-byte loads at
+  ;; base + cb swizzled, provided those addresses are at most $limit (the memory size − 16; a padding lane's
+  ;; window may start outside x, even below 0): a valid lane's byte is DRAM[base + cb[c + l]] either way.
+  ;; Else (plan 0) one byte load per lane, a padding lane reading address 0. Padding lanes become padValue.
   (func (export "gatherIm2col")
     (param $dst i32) (param $t i32) (param $rows i32) (param $cols i32) (param $rowTab i32) (param $colTab i32)
-    (param $colStride i32) (param $h i32) (param $w i32) (param $pad i32) (param $tmp i32) (param $idxTab i32) (param $limit i32)
-    (local $baseS i32) (local $pl i32) (local $ix i32) (local $plan i32) (local $at i32)
-    (local $r i32) (local $j i32) (local $out i32) (local $cb i32) (local $chp i32) (local $cwp i32) (local $rem i32)
-    (local $base v128) (local $th v128) (local $tw v128) (local $hv v128) (local $wv v128) (local $padv v128)
-    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
-    (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $v v128)
+    (param $colStride i32) (param $col0 i32) (param $pad i32) (param $tmp i32) (param $idxTab i32) (param $limit i32)
+    (local $baseS i32) (local $pl i32) (local $ix i32) (local $plan i32) (local $at i32) (local $mp i32)
+    (local $r i32) (local $j i32) (local $out i32) (local $cb i32) (local $rem i32)
+    (local $base v128) (local $padv v128) (local $mask v128) (local $lo v128) (local $hi v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $v v128)
     (memory.fill (local.get $dst) (i32.const 0) (i32.mul (local.get $t) (local.get $t)))
-    (local.set $hv (i32x4.splat (local.get $h)))
-    (local.set $wv (i32x4.splat (local.get $w)))
     (local.set $padv (i8x16.splat (local.get $pad)))
     (loop $rowLoop
-      (local.set $base (i32x4.splat (i32.load (local.get $rowTab))))
-      (local.set $th (i32x4.splat (i32.load offset=4 (local.get $rowTab))))
-      (local.set $tw (i32x4.splat (i32.load offset=8 (local.get $rowTab))))
-      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $t))))
       (local.set $baseS (i32.load (local.get $rowTab)))
+      (local.set $base (i32x4.splat (local.get $baseS)))
+      (local.set $mp (i32.add (i32.load offset=4 (local.get $rowTab)) (local.get $col0)))
+      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $t))))
       (local.set $cb (local.get $colTab))
-      (local.set $pl (i32.add (local.get $colTab) (i32.mul (local.get $colStride) (i32.const 3))))
+      (local.set $pl (i32.add (local.get $colTab) (local.get $colStride)))
       (local.set $ix (local.get $idxTab))
       (local.set $j (i32.const 0))
       (loop $chunks
-        (local.set $chp (i32.add (local.get $cb) (local.get $colStride)))
-        (local.set $cwp (i32.add (local.get $chp) (local.get $colStride)))
-        (local.set $m0 (v128.and
-          (i32x4.lt_u (i32x4.add (v128.load offset=0 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
-          (i32x4.lt_u (i32x4.add (v128.load offset=0 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        (local.set $m1 (v128.and
-          (i32x4.lt_u (i32x4.add (v128.load offset=16 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
-          (i32x4.lt_u (i32x4.add (v128.load offset=16 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        (local.set $m2 (v128.and
-          (i32x4.lt_u (i32x4.add (v128.load offset=32 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
-          (i32x4.lt_u (i32x4.add (v128.load offset=32 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        (local.set $m3 (v128.and
-          (i32x4.lt_u (i32x4.add (v128.load offset=48 align=4 (local.get $chp)) (local.get $th)) (local.get $hv))
-          (i32x4.lt_u (i32x4.add (v128.load offset=48 align=4 (local.get $cwp)) (local.get $tw)) (local.get $wv))))
-        ;; The bytes: through one or two 16-byte windows when the chunk's plan has them and they lie in memory,
-        ;; else one byte load per lane (a padding lane reads address 0).
+        (local.set $mask (v128.load align=1 (local.get $mp)))
         (local.set $plan (i32.load (local.get $pl)))
         (block $gathered
           (block $perLane
@@ -267,42 +241,44 @@
                 (br_if $perLane (i32.gt_u (local.get $at) (local.get $limit)))
                 (local.set $v (v128.or (local.get $v) (i8x16.swizzle (v128.load align=1 (local.get $at)) (v128.load offset=16 (local.get $ix)))))))
             (br $gathered))
-          (local.set $s0 (v128.and (i32x4.add (v128.load offset=0 align=4 (local.get $cb)) (local.get $base)) (local.get $m0)))
-          (local.set $s1 (v128.and (i32x4.add (v128.load offset=16 align=4 (local.get $cb)) (local.get $base)) (local.get $m1)))
-          (local.set $s2 (v128.and (i32x4.add (v128.load offset=32 align=4 (local.get $cb)) (local.get $base)) (local.get $m2)))
-          (local.set $s3 (v128.and (i32x4.add (v128.load offset=48 align=4 (local.get $cb)) (local.get $base)) (local.get $m3)))
-          (local.set $v (v128.const i32x4 0 0 0 0))
-          (local.set $v (i8x16.replace_lane 0 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s0)))))
-          (local.set $v (i8x16.replace_lane 1 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s0)))))
-          (local.set $v (i8x16.replace_lane 2 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s0)))))
-          (local.set $v (i8x16.replace_lane 3 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s0)))))
-          (local.set $v (i8x16.replace_lane 4 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s1)))))
-          (local.set $v (i8x16.replace_lane 5 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s1)))))
-          (local.set $v (i8x16.replace_lane 6 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s1)))))
-          (local.set $v (i8x16.replace_lane 7 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s1)))))
-          (local.set $v (i8x16.replace_lane 8 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s2)))))
-          (local.set $v (i8x16.replace_lane 9 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s2)))))
-          (local.set $v (i8x16.replace_lane 10 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s2)))))
-          (local.set $v (i8x16.replace_lane 11 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s2)))))
-          (local.set $v (i8x16.replace_lane 12 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s3)))))
-          (local.set $v (i8x16.replace_lane 13 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s3)))))
-          (local.set $v (i8x16.replace_lane 14 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s3)))))
-          (local.set $v (i8x16.replace_lane 15 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s3)))))
+          ;; Per lane: the addresses base + cb, masked to 0 for padding lanes (the mask widened to 32 bits).
+          (local.set $lo (i16x8.extend_low_i8x16_s (local.get $mask)))
+          (local.set $hi (i16x8.extend_high_i8x16_s (local.get $mask)))
+          (local.set $s0 (v128.and (i32x4.add (v128.load offset=0 align=4 (local.get $cb)) (local.get $base)) (i32x4.extend_low_i16x8_s (local.get $lo))))
+          (local.set $s1 (v128.and (i32x4.add (v128.load offset=16 align=4 (local.get $cb)) (local.get $base)) (i32x4.extend_high_i16x8_s (local.get $lo))))
+          (local.set $s2 (v128.and (i32x4.add (v128.load offset=32 align=4 (local.get $cb)) (local.get $base)) (i32x4.extend_low_i16x8_s (local.get $hi))))
+          (local.set $s3 (v128.and (i32x4.add (v128.load offset=48 align=4 (local.get $cb)) (local.get $base)) (i32x4.extend_high_i16x8_s (local.get $hi))))
+            (local.set $v (i8x16.replace_lane 0 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s0)))))
+            (local.set $v (i8x16.replace_lane 1 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s0)))))
+            (local.set $v (i8x16.replace_lane 2 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s0)))))
+            (local.set $v (i8x16.replace_lane 3 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s0)))))
+            (local.set $v (i8x16.replace_lane 4 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s1)))))
+            (local.set $v (i8x16.replace_lane 5 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s1)))))
+            (local.set $v (i8x16.replace_lane 6 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s1)))))
+            (local.set $v (i8x16.replace_lane 7 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s1)))))
+            (local.set $v (i8x16.replace_lane 8 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s2)))))
+            (local.set $v (i8x16.replace_lane 9 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s2)))))
+            (local.set $v (i8x16.replace_lane 10 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s2)))))
+            (local.set $v (i8x16.replace_lane 11 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s2)))))
+            (local.set $v (i8x16.replace_lane 12 (local.get $v) (i32.load8_u (i32x4.extract_lane 0 (local.get $s3)))))
+            (local.set $v (i8x16.replace_lane 13 (local.get $v) (i32.load8_u (i32x4.extract_lane 1 (local.get $s3)))))
+            (local.set $v (i8x16.replace_lane 14 (local.get $v) (i32.load8_u (i32x4.extract_lane 2 (local.get $s3)))))
+            (local.set $v (i8x16.replace_lane 15 (local.get $v) (i32.load8_u (i32x4.extract_lane 3 (local.get $s3)))))
         )
-        (local.set $v (v128.bitselect (local.get $v) (local.get $padv)
-          (i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s (local.get $m0) (local.get $m1)) (i16x8.narrow_i32x4_s (local.get $m2) (local.get $m3)))))
+        (local.set $v (v128.bitselect (local.get $v) (local.get $padv) (local.get $mask)))
         (local.set $rem (i32.sub (local.get $cols) (local.get $j)))
         (if (i32.ge_u (local.get $rem) (i32.const 16))
           (then (v128.store align=1 (i32.add (local.get $out) (local.get $j)) (local.get $v)))
           (else
             (v128.store (local.get $tmp) (local.get $v))
             (memory.copy (i32.add (local.get $out) (local.get $j)) (local.get $tmp) (local.get $rem))))
+        (local.set $mp (i32.add (local.get $mp) (i32.const 16)))
         (local.set $cb (i32.add (local.get $cb) (i32.const 64)))
         (local.set $pl (i32.add (local.get $pl) (i32.const 64)))
         (local.set $ix (i32.add (local.get $ix) (i32.const 512)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br_if $chunks (i32.lt_u (local.get $j) (local.get $cols))))
-      (local.set $rowTab (i32.add (local.get $rowTab) (i32.const 12)))
+      (local.set $rowTab (i32.add (local.get $rowTab) (i32.const 8)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rowLoop (i32.lt_u (local.get $r) (local.get $rows)))))
 
