@@ -6,6 +6,7 @@ import type { CostCounters } from '../../backend/cost.js';
 import { tensorBytes, tensorFromBytes } from '../../backend/host-ops.js';
 import { dtypeBytes, type TensorEntry, type TileProgram } from '../../backend/program.js';
 import { hostOps } from './host/index.js';
+import { quantizeF32Wasm, quantizeWasmApplies } from './host/wasm/quantize.js';
 import { TileMachine, type TileMachineOptions } from './machine.js';
 
 // Runs a tile program on float32 inputs, as `tilec run` and `tilec verify` do (docs/host-ops.md, "Program
@@ -54,12 +55,20 @@ function codecOf(e: TensorEntry): Codec {
   return { scale: q.scale, zeroPoint: q.zeroPoint, channels, inner, qmin, qmax };
 }
 
-/** out[i] = quantizeF32(x[i]) with element i's parameters. */
+/** Channel runs at least this long (float32 into int8) are quantized by the WebAssembly kernel. */
+const WASM_RUN = 64;
+
+/** out[i] = quantizeF32(x[i]) with element i's parameters (long float32 -> int8 runs in WebAssembly, the same arithmetic). */
 function quantizeInto(x: ArrayLike<number>, c: Codec, out: TensorData): void {
   const n = out.length, { qmin, qmax } = c;
+  const simd = x instanceof Float32Array && out instanceof Int8Array && c.inner >= WASM_RUN;
   for (let start = 0, ch = 0; start < n; start += c.inner, ch = ch + 1 === c.channels ? 0 : ch + 1) {
-    const scale = c.scale[ch]!, zeroPoint = c.zeroPoint[ch]!;
-    for (let i = start, end = Math.min(n, start + c.inner); i < end; i++) out[i] = quantizeCode(x[i]!, scale, zeroPoint, qmin, qmax);
+    const scale = c.scale[ch]!, zeroPoint = c.zeroPoint[ch]!, end = Math.min(n, start + c.inner);
+    if (simd && quantizeWasmApplies(scale, zeroPoint, qmin, qmax)) {
+      quantizeF32Wasm(x.subarray(start, end), scale, zeroPoint, qmin, qmax, out.subarray(start, end));
+      continue;
+    }
+    for (let i = start; i < end; i++) out[i] = quantizeCode(x[i]!, scale, zeroPoint, qmin, qmax);
   }
 }
 
