@@ -2,10 +2,10 @@ import { fail } from '../../ir/errors.js';
 import type { Graph, QuantParams, ValueType } from '../../ir/graph.js';
 import type { Node } from '../../ir/ops.js';
 import { activationQuant, weightScales } from '../../ir/quant/index.js';
-import type { Tensor } from '../../ir/tensor.js';
 import type { Pass } from '../pass.js';
 import { type QuantOptions, readQuantOptions } from './options.js';
 import { type QuantPlan, type Role, dataInputs, int8Output, planQuantization } from './plan.js';
+import { type WeightKernels, wasmWeightKernels } from './weight-codes.js';
 
 // Phase 1 of quantization: the graph stays float, and every value that will be int8 gets its scale and zero
 // point (ValueType.quant), chosen from the calibration statistics; weights get their symmetric scales (per
@@ -15,28 +15,7 @@ import { type QuantPlan, type Role, dataInputs, int8Output, planQuantization } f
 
 const activationParams = (scale: number, zeroPoint: number, bits: number): QuantParams => ({ scale: [scale], zeroPoint: [zeroPoint], bits });
 
-/** max|w| of a whole tensor, or per slice along `axis` of a 2-D+ tensor. */
-export function weightAlphas(w: Tensor, axis: number | undefined): number[] {
-  if (axis === undefined) {
-    let a = 0;
-    const data = w.data;
-    for (let i = 0; i < data.length; i++) a = Math.max(a, Math.abs(data[i]!));
-    return [a];
-  }
-  const extent = w.shape[axis]!;
-  const inner = w.shape.slice(axis + 1).reduce((x, y) => x * y, 1);
-  const alphas = new Float64Array(extent);
-  const data = w.data;
-  // Element i is in slice floor(i / inner) % extent: blocks of `inner` elements, cycling through the slices.
-  for (let i = 0; i < data.length;) {
-    for (let c = 0; c < extent; c++) {
-      let a = alphas[c]!;
-      for (const end = i + inner; i < end; i++) a = Math.max(a, Math.abs(data[i]!)); // Math.max: a NaN weight stays NaN
-      alphas[c] = a;
-    }
-  }
-  return [...alphas];
-}
+export { weightAlphas } from './weight-codes.js';
 
 /** The axis of a product node's weight that indexes output channels: Conv W [O, ...] 0; Gemm B [K, N] 1, [N, K] (transB) 0. */
 export function weightChannelAxis(n: Node): number {
@@ -48,7 +27,8 @@ class Annotator {
   readonly values: Map<string, ValueType>;
   changed = false;
 
-  constructor(private readonly g: Graph, private readonly plan: QuantPlan, private readonly o: QuantOptions, private readonly log?: (line: string) => void) {
+  constructor(private readonly g: Graph, private readonly plan: QuantPlan, private readonly o: QuantOptions,
+    private readonly kernels: WeightKernels, private readonly log?: (line: string) => void) {
     this.values = new Map(g.values);
   }
 
@@ -98,7 +78,7 @@ class Annotator {
     const w = n.inputs[1]!;
     const axis = this.o.perChannel ? weightChannelAxis(n) : undefined;
     if (!this.quantOf(w)) {
-      const scales = weightScales(weightAlphas(this.g.initializers.get(w)!, axis), this.o.bits, this.o.method);
+      const scales = weightScales(this.kernels.alphas(this.g.initializers.get(w)!, axis), this.o.bits, this.o.method);
       this.set(w, { scale: scales, zeroPoint: scales.map(() => 0), bits: this.o.bits, ...(axis !== undefined ? { axis } : {}) });
     }
     const b = n.inputs[2] ?? '';
@@ -134,7 +114,7 @@ function annotateNode(a: Annotator, n: Node, role: Role, plan: QuantPlan): void 
 /** Phase 1: quantization parameters on every value the plan makes int8, plus weights and biases. */
 export function annotateQuantization(g: Graph, o: QuantOptions, log?: (line: string) => void): Graph {
   const plan = planQuantization(g);
-  const a = new Annotator(g, plan, o, log);
+  const a = new Annotator(g, plan, o, wasmWeightKernels(), log);
   for (const v of g.inputs) if (plan.int8.has(v)) a.fromStats(v);
   for (const n of g.nodes) {
     annotateNode(a, n, plan.roles.get(n.name)!, plan);

@@ -11,7 +11,7 @@ import { numel, shapeStr, tensor, type Tensor } from '../../ir/tensor.js';
 import type { Pass } from '../pass.js';
 import { weightChannelAxis } from './annotate.js';
 import { type QuantPlan, type Role, int8Output, planQuantization } from './plan.js';
-import { type WeightLayout, type WeightQuantizer, wasmWeightQuantizer } from './weight-codes.js';
+import { type WeightLayout, type WeightQuantizer, wasmWeightKernels } from './weight-codes.js';
 
 // Phase 2 of quantization: the annotated float graph becomes the integer graph (stage `quantized`,
 // docs/quantization.md). One walk in topological order emits, per node role, its integer form:
@@ -457,7 +457,7 @@ function realizeNode(r: Realizer, n: Node, role: Role): void {
 /** Phase 2: the integer graph of an annotated float graph. */
 export function realizeQuantization(g: Graph): Graph {
   const plan = planQuantization(g);
-  const r = new Realizer(g, plan, wasmWeightQuantizer());
+  const r = new Realizer(g, plan, wasmWeightKernels().quantize);
   for (const n of g.nodes) realizeNode(r, n, plan.roles.get(n.name)!);
   for (const o of g.outputs) invariant(r.values.has(o), `quantize-realize left graph output '${o}' undefined (type ${shapeStr(g.values.get(o)?.shape ?? [])})`);
   return { ...g, nodes: r.nodes, values: r.values, initializers: r.initializers };

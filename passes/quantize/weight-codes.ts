@@ -1,12 +1,15 @@
 import { quantizeF32 } from '../../ir/arith.js';
 import type { TensorData } from '../../ir/dtype.js';
+import type { Tensor } from '../../ir/tensor.js';
 import { QUANTIZE_WASM_BASE64 } from './wasm/quantize-wasm.js';
 
-// The int8 codes of a product's weight: every element at its output channel's symmetric scale (ir/arith
-// quantizeF32, zero point 0), plus each channel's code sum, which folding the input zero point into the bias
-// needs. Two implementations with equal results: the TypeScript loop (the reference) and a WebAssembly SIMD
-// kernel (wasm/quantize.wat) for float32 weights, which is what a large model's weights take; the tests
-// compare them on random data, ties, NaN and infinities.
+// The two walks quantization makes over every weight element:
+// - annotate: max|w| per output channel (or of the whole tensor), from which the symmetric scales follow;
+// - realize: the int8 codes, every element at its channel's scale (ir/arith quantizeF32, zero point 0), plus
+//   each channel's code sum, which folding the input zero point into the bias needs.
+// Each has a TypeScript loop (the reference) and a WebAssembly SIMD kernel (wasm/quantize.wat) with equal
+// results for float32 weights, which is what a large model's weights take; the tests compare them on random
+// data, ties, NaN and infinities.
 
 /** How a product's weight is laid out by output channel: element i belongs to channel floor(i / inner) % channels. */
 export interface WeightLayout {
@@ -36,6 +39,36 @@ export const quantizeWeightTs: WeightQuantizer = (src, dst, scales, layout, qmin
   }
 };
 
+/** max|w| of a whole tensor, or per slice along `axis` of a 2-D+ tensor (the reference). */
+export function weightAlphas(w: Tensor, axis: number | undefined): number[] {
+  if (axis === undefined) {
+    let a = 0;
+    const data = w.data;
+    for (let i = 0; i < data.length; i++) a = Math.max(a, Math.abs(data[i]!));
+    return [a];
+  }
+  const extent = w.shape[axis]!;
+  const inner = w.shape.slice(axis + 1).reduce((x, y) => x * y, 1);
+  const alphas = new Float64Array(extent);
+  const data = w.data;
+  // Element i is in slice floor(i / inner) % extent: blocks of `inner` elements, cycling through the slices.
+  for (let i = 0; i < data.length;) {
+    for (let c = 0; c < extent; c++) {
+      let a = alphas[c]!;
+      for (const end = i + inner; i < end; i++) a = Math.max(a, Math.abs(data[i]!)); // Math.max: a NaN weight stays NaN
+      alphas[c] = a;
+    }
+  }
+  return [...alphas];
+}
+
+/** Both walks, with one WebAssembly instance behind them (one per pass run: passes keep no module state). */
+export interface WeightKernels {
+  readonly quantize: WeightQuantizer;
+  /** weightAlphas. */
+  readonly alphas: (w: Tensor, axis: number | undefined) => number[];
+}
+
 /** Elements the kernel's memory holds at once (4 bytes in, 1 out each); at most 2^23 so a sum of codes fits int32. */
 export const WASM_CHUNK = 2 ** 20;
 
@@ -43,46 +76,69 @@ export const WASM_CHUNK = 2 ** 20;
 const MIN_WASM_RUN = 16;
 
 type QuantizeKernel = (src: number, dst: number, n: number, scale: number, qmin: number, qmax: number) => number;
+type AbsMaxKernel = (src: number, n: number) => number;
 
 /**
- * A quantizer with its own WebAssembly instance (one per pass run: passes keep no module state). Float32
- * weights with runs of at least MIN_WASM_RUN go through the kernel, `chunk` elements of whole runs at a time
- * (a longer run in pieces); anything else takes the reference loop.
+ * The WebAssembly kernels. Float32 weights whose runs (the elements of one channel in a row) have at least
+ * MIN_WASM_RUN elements go through them, copied into the kernel memory `chunk` elements of whole runs at a time
+ * (a longer run in pieces); anything else takes the reference loops.
  */
-export function wasmWeightQuantizer(chunk = WASM_CHUNK): WeightQuantizer {
+export function wasmWeightKernels(chunk = WASM_CHUNK): WeightKernels {
   const memory = new WebAssembly.Memory({ initial: Math.ceil((chunk * 5) / 65536) });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(QUANTIZE_WASM_BASE64, 'base64')), { env: { memory } });
-  const kernel = instance.exports.quantize as QuantizeKernel;
+  const quantizeKernel = instance.exports.quantize as QuantizeKernel;
+  const absMaxKernel = instance.exports.abs_max as AbsMaxKernel;
   const input = new Float32Array(memory.buffer, 0, chunk), codes = new Int8Array(memory.buffer, chunk * 4, chunk);
   const CODES_AT = chunk * 4;
-  return (src, dst, scales, layout, qmin, qmax, rowSums) => {
-    const { channels, inner } = layout;
-    if (!(src instanceof Float32Array) || !(dst instanceof Int8Array) || inner < MIN_WASM_RUN) {
-      quantizeWeightTs(src, dst, scales, layout, qmin, qmax, rowSums);
-      return;
-    }
+
+  /**
+   * Copies src into the input memory chunk by chunk; visit(run, at, n) for each run (or piece of one) at input
+   * element `at`, then copied(srcAt, n) once the chunk's n elements from src[srcAt] are done.
+   */
+  const walk = (src: Float32Array, inner: number, visit: (run: number, at: number, n: number) => void, copied?: (srcAt: number, n: number) => void): void => {
     const runs = src.length / inner;
     for (let r = 0; r < runs;) {
       if (inner > chunk) {
-        // One run in pieces.
-        const c = r % channels;
         for (let off = 0; off < inner; off += chunk) {
           const at = r * inner + off, n = Math.min(chunk, inner - off);
           input.set(src.subarray(at, at + n));
-          rowSums[c] += kernel(0, CODES_AT, n, scales[c]!, qmin, qmax);
-          dst.set(codes.subarray(0, n), at);
+          visit(r, 0, n);
+          copied?.(at, n);
         }
         r++;
         continue;
       }
       const count = Math.min(runs - r, Math.floor(chunk / inner)), at = r * inner;
       input.set(src.subarray(at, at + count * inner));
-      for (let k = 0; k < count; k++) {
-        const c = (r + k) % channels;
-        rowSums[c] += kernel(k * inner * 4, CODES_AT + k * inner, inner, scales[c]!, qmin, qmax);
-      }
-      dst.set(codes.subarray(0, count * inner), at);
+      for (let k = 0; k < count; k++) visit(r + k, k * inner, inner);
+      copied?.(at, count * inner);
       r += count;
     }
   };
+
+  const quantize: WeightQuantizer = (src, dst, scales, layout, qmin, qmax, rowSums) => {
+    const { channels, inner } = layout;
+    if (!(src instanceof Float32Array) || !(dst instanceof Int8Array) || inner < MIN_WASM_RUN) {
+      quantizeWeightTs(src, dst, scales, layout, qmin, qmax, rowSums);
+      return;
+    }
+    walk(src, inner, (run, at, n) => {
+      const c = run % channels;
+      rowSums[c] += quantizeKernel(at * 4, CODES_AT + at, n, scales[c]!, qmin, qmax);
+    }, (srcAt, n) => dst.set(codes.subarray(0, n), srcAt));
+  };
+
+  const alphas = (w: Tensor, axis: number | undefined): number[] => {
+    const extent = axis === undefined ? 1 : w.shape[axis]!;
+    const inner = axis === undefined ? w.data.length : w.shape.slice(axis + 1).reduce((x, y) => x * y, 1);
+    if (!(w.data instanceof Float32Array) || inner < MIN_WASM_RUN) return weightAlphas(w, axis);
+    const out = new Float64Array(extent);
+    walk(w.data, inner, (run, at, n) => {
+      const c = run % extent;
+      out[c] = Math.max(out[c]!, absMaxKernel(at * 4, n));
+    });
+    return [...out];
+  };
+
+  return { quantize, alphas };
 }

@@ -7,6 +7,9 @@
 ;; and rounded once to float32 (f32.demote / f32x4.demote_f64x2_zero, as Math.fround), rounded half to even
 ;; (f32.nearest), NaN truncates to 0 (i32.trunc_sat) which is the zero point, ±Inf saturates and is clamped.
 ;; Four elements per step; the last n mod 4 one by one.
+;;
+;; abs_max: max(0, |x|) over the n float32 values at src, NaN if any is NaN (f32.max propagates it), as
+;; quantize-annotate's weightAlphas takes Math.max(a, Math.abs(x)) from a = 0.
 (module
   (memory (import "env" "memory") 1)
   (func (export "quantize")
@@ -52,4 +55,27 @@
         (local.set $total (i32.add (local.get $total) (local.get $one)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each)))
-    (local.get $total)))
+    (local.get $total))
+  (func (export "abs_max") (param $src i32) (param $n i32) (result f32)
+    (local $i i32) (local $end4 i32) (local $m v128) (local $r f32)
+    (local.set $m (v128.const f32x4 0 0 0 0))
+    (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $m (f32x4.max (local.get $m)
+          (f32x4.abs (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $four)))
+    (local.set $r (f32.max
+      (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+      (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $r (f32.max (local.get $r)
+          (f32.abs (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (local.get $r)))
