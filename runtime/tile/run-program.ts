@@ -27,6 +27,8 @@ export interface ProgramRun {
 export interface RunProgramOptions extends Omit<TileMachineOptions, 'hostOps'> {
   /** Return outputs as the program stores them (int8 codes), not dequantized. */
   readonly codes?: boolean;
+  /** false: every host op runs its reference kernel (host/index.ts HostOpsOptions). Default true. */
+  readonly hostFastPaths?: boolean;
 }
 
 // Module-level copies: the per-element loops call these, not another module's bindings (which some loaders
@@ -137,7 +139,7 @@ export class ProgramRunner {
 
   constructor(readonly program: TileProgram, options: RunProgramOptions = {}) {
     this.machine = new TileMachine(program, {
-      ...(options.overflow ? { overflow: options.overflow } : {}), ...(options.kernels ? { kernels: options.kernels } : {}), hostOps: hostOps(program.target),
+      ...(options.overflow ? { overflow: options.overflow } : {}), ...(options.kernels ? { kernels: options.kernels } : {}), hostOps: hostOps(program.target, { fastPaths: options.hostFastPaths ?? true }),
     });
     this.codes = options.codes ?? false;
     this.inputs = program.tensors.filter((e) => e.role === 'input');
