@@ -1,4 +1,4 @@
-import { TilecError, fail } from '../../ir/errors.js';
+import { TilecError, fail, invariant } from '../../ir/errors.js';
 import { INT32_MAX, INT32_MIN, requantize } from '../../ir/arith.js';
 import { tensor, numel, type Tensor } from '../../ir/tensor.js';
 import { newTensorData } from '../../ir/dtype.js';
@@ -116,6 +116,14 @@ export class TileMachine {
    * so run() skips them. Instructions that would fault take the checking path and fault in program order.
    */
   private readonly checked: Uint8Array;
+  /**
+   * At the first instruction of a run of checked LOAD, PRELOAD, MATMUL, STORE and FENCE instructions, the
+   * index after its last (0 elsewhere): run() hands the whole run to the WebAssembly runBlock in one call.
+   * blockStoreLo/Hi: the DRAM range its STOREs write (for the descriptor epoch).
+   */
+  private readonly blockEnd: Int32Array;
+  private readonly blockStoreLo: Float64Array;
+  private readonly blockStoreHi: Float64Array;
 
   constructor(program: TileProgram, options: TileMachineOptions = {}) {
     validateProgram(program, 'tile program');
@@ -138,7 +146,7 @@ export class TileMachine {
     const spadBytes = Math.min(this.spadCapacity, used.spad) * tt, accWords = Math.min(this.accCapacity, used.acc) * tt;
     this.faultOnOverflow = options.overflow === 'fault';
     const wantWasm = (options.kernels ?? 'wasm') === 'wasm' && !this.faultOnOverflow;
-    this.wasm = wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK)) : undefined;
+    this.wasm = wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK), program.code) : undefined;
     this.tableNext = this.wasm?.tablesOffset ?? 0;
     this.spad = this.wasm?.spad ?? new Int8Array(spadBytes);
     this.acc = this.wasm?.acc ?? new Int32Array(accWords);
@@ -152,6 +160,11 @@ export class TileMachine {
     this.checked = new Uint8Array(this.count);
     if (this.wasm !== undefined) for (let i = 0; i < this.count; i++) this.checked[i] = this.staticChecks(i) ? 1 : 0;
     this.index = 0;
+    const blocks = this.wasm?.hasCode === true;
+    this.blockEnd = new Int32Array(blocks ? this.count : 0);
+    this.blockStoreLo = new Float64Array(blocks ? this.count : 0);
+    this.blockStoreHi = new Float64Array(blocks ? this.count : 0);
+    if (blocks) this.findBlocks();
     this.reset();
   }
 
@@ -204,11 +217,15 @@ export class TileMachine {
   /** Runs the program to its end (from the current memory state) and returns its counters. */
   run(): CostCounters {
     const words = this.words, count = this.count;
-    const trace = this.trace, wasm = this.wasm, checked = this.checked;
+    const trace = this.trace, wasm = this.wasm, checked = this.checked, blockEnd = this.blockEnd, blocks = blockEnd.length > 0;
     trace.reset();
     this.epoch++;
     for (let i = 0; i < count; i++) {
       this.index = i;
+      if (blocks && blockEnd[i]! > 0) {
+        i = this.runBlock(i) - 1;
+        continue;
+      }
       const w = i * WORD_U32;
       const head = words[w]!, extents = words[w + 1]!;
       const opcode = head & 0xff, flags = (head >>> 8) & 0xff, rows = head >>> 16;
@@ -294,6 +311,47 @@ export class TileMachine {
       }
     }
     return model.counters;
+  }
+
+  /** Fills blockEnd, blockStoreLo and blockStoreHi (see there). */
+  private findBlocks(): void {
+    const words = this.words;
+    const inBlock = (i: number): boolean => {
+      const op = words[i * WORD_U32]! & 0xff;
+      return op === OP_FENCE || (this.checked[i] === 1 && (op === OP_LOAD || op === OP_PRELOAD || op === OP_MATMUL || op === OP_STORE));
+    };
+    for (let i = 0; i < this.count;) {
+      if (!inBlock(i)) { i++; continue; }
+      let end = i, lo = Infinity, hi = -Infinity;
+      for (; end < this.count && inBlock(end); end++) {
+        const w = end * WORD_U32, head = words[w]!;
+        if ((head & 0xff) !== OP_STORE) continue;
+        const rows = head >>> 16, cols = words[w + 1]! & 0xffff, addr = words[w + 3]!, stride = words[w + 4]!;
+        const rowBytes = (head >>> 8) & STORE_RAW32_FLAG ? 4 * cols : cols;
+        lo = Math.min(lo, addr);
+        hi = Math.max(hi, addr + (rows - 1) * stride + rowBytes);
+      }
+      this.blockEnd[i] = end;
+      this.blockStoreLo[i] = lo;
+      this.blockStoreHi[i] = hi;
+      i = end;
+    }
+  }
+
+  /** Runs the block from instruction i (see blockEnd); returns the index after it. */
+  private runBlock(i: number): number {
+    const end = this.blockEnd[i]!, wasm = this.wasm!;
+    const bad = wasm.runBlock(i, end);
+    if (bad >= 0) {
+      // A requantizing STORE's table entry was bad: fault there, as the instruction-by-instruction path does.
+      this.index = bad;
+      const w = bad * WORD_U32, perRow = ((this.words[w]! >>> 8) & STORE_PER_ROW_FLAG) !== 0;
+      this.checkRequantEntry(this.words[w + 5]! + (perRow ? wasm.badRow() * REQUANT_ENTRY_BYTES : 0));
+      invariant(false, `runBlock stopped at instruction ${bad} without a bad requant entry`);
+    }
+    // Its STOREs over a gather descriptor: compared again before the next LOAD_IM2COL uses it.
+    if (this.blockStoreLo[i]! < this.descHi && this.blockStoreHi[i]! > this.descLo) this.epoch++;
+    return end;
   }
 
   /** Whether instruction i passes the checks its method makes before touching memory that only its fields decide. */

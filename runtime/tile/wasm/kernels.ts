@@ -19,6 +19,7 @@ type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, r
 type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number, tmp: number) => number;
 type StoreRawExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number) => void;
 type PreloadExport = (acc: number, t: number, src: number, stride: number, rows: number, cols: number, mode: number) => void;
+type RunBlockExport = (code: number, from: number, to: number, t: number, spad: number, acc: number, pack: number, tmp: number, packs: number, keys: number, packBytes: number, badAt: number) => number;
 
 let probe: WasmTileMemory | undefined;
 
@@ -51,13 +52,18 @@ interface Layout {
   readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly tables: number;
   /** Per scratchpad slot a packed-B area (packBytes each, from `packs`) and its int32 key (from `keys`); packs = 0: none. */
   readonly packs: number; readonly keys: number; readonly packBytes: number;
+  /** A copy of the program's code for runBlock (code = 0: none), and one int32 for its bad row. */
+  readonly code: number; readonly badAt: number;
   readonly pages: number;
 }
+
+/** Programs up to this size are copied into the memory so that runs of instructions execute in one call. */
+const MAX_CODE_COPY_BYTES = 256 * 2 ** 20;
 
 /** Packed-B areas per scratchpad slot are kept up to this many bytes (beyond it every MATMUL packs afresh). */
 const MAX_PACK_CACHE_BYTES = 256 * 2 ** 20;
 
-function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, packCache: boolean): Layout {
+function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, packCache: boolean, codeBytes: number): Layout {
   const spad = align(dramBytes + OVERREAD, 16);
   const acc = align(spad + spadBytes + OVERREAD, 16);
   // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group (or a partial gathered row).
@@ -70,8 +76,10 @@ function layout(t: number, dramBytes: number, spadBytes: number, accWords: numbe
   const slots = Math.floor(spadBytes / (t * t));
   const cache = packCache && slots * packBytes <= MAX_PACK_CACHE_BYTES;
   const keys = align(tables + tableBytes, 16), packs = cache ? align(keys + 4 * slots, 16) : 0;
-  const end = cache ? packs + slots * packBytes : keys;
-  return { spad, acc, pack, tmp, tables, packs, keys, packBytes, pages: Math.max(1, Math.ceil(end / PAGE)) };
+  const badAt = align(cache ? packs + slots * packBytes : keys + 4 * slots, 16);
+  const code = codeBytes > 0 ? badAt + 16 : 0;
+  const end = badAt + 16 + codeBytes;
+  return { spad, acc, pack, tmp, tables, packs, keys, packBytes, code, badAt, pages: Math.max(1, Math.ceil(end / PAGE)) };
 }
 
 /**
@@ -90,6 +98,10 @@ export class WasmTileMemory {
   private readonly pack: number;
   private readonly tmp: number;
   private readonly packs: number;
+  private readonly runBlockFn: RunBlockExport;
+  /** Where the code copy is (0: none) and the int32 runBlock leaves a bad row in. */
+  private readonly codeOffset: number;
+  private readonly badAt: number;
   /** The highest address a 16-byte load may start at (as an int32 bit pattern: compared unsigned in wasm). */
   private readonly windowLimit: number;
   private readonly keysOffset: number;
@@ -111,13 +123,16 @@ export class WasmTileMemory {
    * A memory for `dramBytes` of DRAM, `spadBytes` int8 scratchpad, `accWords` int32 accumulator and `tableBytes`
    * of LOAD_IM2COL tables; undefined when it exceeds 4 GiB.
    */
-  static create(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number): WasmTileMemory | undefined {
-    const tables = align(tableBytes, 16);
-    // What does not fit is dropped: first the packed-B cache, then the tables (LOAD_IM2COL then takes the
-    // TypeScript path); the rest still runs here.
-    for (const [tb, cache] of [[tables, true], [tables, false], [0, false]] as const) {
-      const l = layout(t, dramBytes, spadBytes, accWords, tb, cache);
-      if (l.pages <= MAX_PAGES) return new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tb);
+  static create(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, code?: Uint8Array): WasmTileMemory | undefined {
+    const tables = align(tableBytes, 16), codeBytes = code !== undefined && code.length <= MAX_CODE_COPY_BYTES ? code.length : 0;
+    // What does not fit is dropped: first the code copy (each instruction is then its own call), then the
+    // packed-B cache, then the tables (LOAD_IM2COL then takes the TypeScript path); the rest still runs here.
+    for (const [tb, cache, cb] of [[tables, true, codeBytes], [tables, true, 0], [tables, false, 0], [0, false, 0]] as const) {
+      const l = layout(t, dramBytes, spadBytes, accWords, tb, cache, cb);
+      if (l.pages > MAX_PAGES) continue;
+      const m = new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tb);
+      if (cb > 0) new Uint8Array(m.words.buffer, l.code, cb).set(code!);
+      return m;
     }
     return undefined;
   }
@@ -144,6 +159,9 @@ export class WasmTileMemory {
     this.pack = l.pack;
     this.tmp = l.tmp;
     this.packs = l.packs;
+    this.runBlockFn = instance.exports.runBlock as RunBlockExport;
+    this.codeOffset = l.code;
+    this.badAt = l.badAt;
     this.windowLimit = (memory.buffer.byteLength - 16) | 0;
     this.keysOffset = l.keys;
     this.packBytes = l.packBytes;
@@ -154,6 +172,25 @@ export class WasmTileMemory {
   load(slot: number, addr: number, stride: number, rows: number, cols: number): void {
     this.spadWritten(slot);
     this.loadFn(this.spadOffset + slot * this.tt, addr, stride, rows, cols, this.t);
+  }
+
+  /** Whether the program's code was copied in, so that runBlock can run. */
+  get hasCode(): boolean {
+    return this.codeOffset !== 0;
+  }
+
+  /**
+   * Runs instructions from..to−1, each a checked LOAD, PRELOAD, MATMUL, STORE or FENCE (see matmul.wat,
+   * runBlock), in one call. Returns −1, or the index of a requantizing STORE whose table entry for row
+   * `badRow()` is bad (it stopped there, as the instruction-by-instruction path does).
+   */
+  runBlock(from: number, to: number): number {
+    return this.runBlockFn(this.codeOffset, from, to, this.t, this.spadOffset, this.accOffset, this.pack, this.tmp, this.packs, this.keysOffset, this.packBytes, this.badAt);
+  }
+
+  /** The row runBlock's faulting STORE stopped at. */
+  badRow(): number {
+    return this.words[this.badAt / 4]!;
   }
 
   /** Scratchpad slot `slot` changed (any writer must say so): its packed B is stale. */

@@ -8,6 +8,7 @@
 ;;   storeRequant  STORE requant, the whole tile; returns the row of a bad requant entry, or -1
 ;;   storeRaw      STORE raw32
 ;;   preload       PRELOAD (zero, broadcast, tile)
+;;   runBlock      a run of the above (and FENCE), read from the program's own instruction words
 ;;
 ;; C[m×n] (+)= A[m×k]·B[k×n] on int8 tiles of row stride t (bytes) into an int32 tile of row stride t (words).
 ;; Products are exact: int8 values are sign-extended to int16 and i32x4.dot_i16x8_s multiplies pairs of
@@ -25,7 +26,7 @@
   ;; pack: packed B for pairs p (rowBytes = 64·ceil(n/16) bytes each). tmp: 64 bytes for a partial column group.
   ;; keyAt: 0, or the address of an int32 that says for which k·65536 + n the pack area already holds this B
   ;; slot packed (the machine zeroes it whenever the slot is written); then packing is skipped when it matches.
-  (func (export "matmul")
+  (func $matmul (export "matmul")
     (param $c i32) (param $a i32) (param $b i32) (param $t i32)
     (param $m i32) (param $n i32) (param $k i32) (param $accumulate i32)
     (param $pack i32) (param $tmp i32) (param $keyAt i32)
@@ -174,7 +175,7 @@
 
   ;; LOAD: the scratchpad tile at $spad (t×t) ← zeros, then rows×cols bytes from DRAM at $src, rows $stride
   ;; apart (the machine has checked every address; DRAM and scratchpad are disjoint parts of this memory).
-  (func (export "load")
+  (func $load (export "load")
     (param $spad i32) (param $src i32) (param $stride i32) (param $rows i32) (param $cols i32) (param $t i32)
     (local $r i32)
     (memory.fill (local.get $spad) (i32.const 0) (i32.mul (local.get $t) (local.get $t)))
@@ -292,7 +293,7 @@
   ;; with gemmlowp's SaturatingRoundingDoublingHighMul trunc((a·b + nudge) / 2^31), nudge = 2^30 when
   ;; a·b >= 0, else 1 − 2^30 (its a = b = INT32_MIN case cannot occur: m >= 0).
   ;; test/runtime/tile-requant.test.ts holds it equal to ir/arith requantize (through wasmRequantize).
-  (func (export "storeRequant")
+  (func $storeRequant (export "storeRequant")
     (param $acc i32) (param $t i32) (param $dst i32) (param $stride i32) (param $rows i32) (param $cols i32)
     (param $table i32) (param $perRow i32) (param $qmin i32) (param $qmax i32) (param $tmp i32) (result i32)
     (local $r i32) (local $j i32) (local $e i32) (local $m i32) (local $shift i32) (local $zp i32) (local $src i32) (local $out i32)
@@ -405,7 +406,7 @@
     (i32.const -1))
 
   ;; STORE raw32: rows of cols int32 (little-endian, as DRAM holds them) from the accumulator tile at $acc.
-  (func (export "storeRaw")
+  (func $storeRaw (export "storeRaw")
     (param $acc i32) (param $t i32) (param $dst i32) (param $stride i32) (param $rows i32) (param $cols i32)
     (local $r i32)
     (loop $rowLoop
@@ -418,7 +419,7 @@
 
   ;; PRELOAD: the accumulator tile at $acc ← zeros; then per row r < rows, for c < cols, $mode 1 (broadcast)
   ;; the int32 at src + r·stride, $mode 2 (tile) the int32 at src + r·stride + 4c; $mode 0 (zero) nothing more.
-  (func (export "preload")
+  (func $preload (export "preload")
     (param $acc i32) (param $t i32) (param $src i32) (param $stride i32) (param $rows i32) (param $cols i32) (param $mode i32)
     (local $r i32) (local $c i32) (local $v i32) (local $row i32)
     (memory.fill (local.get $acc) (i32.const 0) (i32.shl (i32.mul (local.get $t) (local.get $t)) (i32.const 2)))
@@ -437,4 +438,83 @@
           (memory.copy (local.get $row) (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $stride))) (i32.shl (local.get $cols) (i32.const 2)))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br_if $rowLoop (i32.lt_u (local.get $r) (local.get $rows)))))
+
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; Instructions $from..$to−1 of the code at $code (32-byte words, docs/isa.md), every one a LOAD, PRELOAD,
+  ;; MATMUL, STORE or FENCE the machine has checked (fields, slots, DRAM ranges), run in order with the
+  ;; kernels above: one call instead of one per instruction. $spad, $acc: the scratchpad and accumulator;
+  ;; $packs, $keys, $packBytes: the per-slot packed B (as for matmul; $packs = 0: none, $pack is then used);
+  ;; a LOAD zeroes its slot's key. A STORE whose requant entry is bad stops the block: its row goes to $badAt
+  ;; and its index is returned (the machine faults there); else −1.
+  (func (export "runBlock")
+    (param $code i32) (param $from i32) (param $to i32) (param $t i32) (param $spad i32) (param $acc i32)
+    (param $pack i32) (param $tmp i32) (param $packs i32) (param $keys i32) (param $packBytes i32) (param $badAt i32)
+    (result i32)
+    (local $i i32) (local $w i32) (local $head i32) (local $ext i32) (local $op i32) (local $flags i32)
+    (local $rows i32) (local $cols i32) (local $aux i32) (local $f0 i32) (local $f1 i32) (local $f2 i32) (local $f3 i32)
+    (local $tt i32) (local $bad i32)
+    (local.set $tt (i32.mul (local.get $t) (local.get $t)))
+    (local.set $i (local.get $from))
+    (loop $next
+      (local.set $w (i32.add (local.get $code) (i32.shl (local.get $i) (i32.const 5))))
+      (local.set $head (i32.load (local.get $w)))
+      (local.set $ext (i32.load offset=4 (local.get $w)))
+      (local.set $op (i32.and (local.get $head) (i32.const 0xff)))
+      (local.set $flags (i32.and (i32.shr_u (local.get $head) (i32.const 8)) (i32.const 0xff)))
+      (local.set $rows (i32.shr_u (local.get $head) (i32.const 16)))
+      (local.set $cols (i32.and (local.get $ext) (i32.const 0xffff)))
+      (local.set $aux (i32.shr_u (local.get $ext) (i32.const 16)))
+      (local.set $f0 (i32.load offset=8 (local.get $w)))
+      (local.set $f1 (i32.load offset=12 (local.get $w)))
+      (local.set $f2 (i32.load offset=16 (local.get $w)))
+      (local.set $f3 (i32.load offset=20 (local.get $w)))
+      (block $done
+        ;; MATMUL (0x03): f0 accumulator slot, f1 A slot, f2 B slot; rows, cols, aux = m, n, k; flag 1 = accumulate.
+        (if (i32.eq (local.get $op) (i32.const 3))
+          (then
+            (call $matmul
+              (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $f0) (local.get $tt)) (i32.const 2)))
+              (i32.add (local.get $spad) (i32.mul (local.get $f1) (local.get $tt)))
+              (i32.add (local.get $spad) (i32.mul (local.get $f2) (local.get $tt)))
+              (local.get $t) (local.get $rows) (local.get $cols) (local.get $aux) (i32.and (local.get $flags) (i32.const 1))
+              (select (i32.add (local.get $packs) (i32.mul (local.get $f2) (local.get $packBytes))) (local.get $pack) (local.get $packs))
+              (local.get $tmp)
+              (select (i32.add (local.get $keys) (i32.shl (local.get $f2) (i32.const 2))) (i32.const 0) (local.get $packs)))
+            (br $done)))
+        ;; LOAD (0x01): f0 slot, f1 DRAM address, f2 stride.
+        (if (i32.eq (local.get $op) (i32.const 1))
+          (then
+            (if (local.get $packs) (then (i32.store (i32.add (local.get $keys) (i32.shl (local.get $f0) (i32.const 2))) (i32.const 0))))
+            (call $load (i32.add (local.get $spad) (i32.mul (local.get $f0) (local.get $tt))) (local.get $f1) (local.get $f2) (local.get $rows) (local.get $cols) (local.get $t))
+            (br $done)))
+        ;; PRELOAD (0x02): flag 1 zero, flag 2 broadcast, else tile.
+        (if (i32.eq (local.get $op) (i32.const 2))
+          (then
+            (call $preload (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $f0) (local.get $tt)) (i32.const 2)))
+              (local.get $t) (local.get $f1) (local.get $f2) (local.get $rows) (local.get $cols)
+              (select (i32.const 0) (select (i32.const 1) (i32.const 2) (i32.and (local.get $flags) (i32.const 2))) (i32.and (local.get $flags) (i32.const 1))))
+            (br $done)))
+        ;; STORE (0x04): flag 1 raw32, flag 2 per-row table at f3, qmin / qmax the int8 bytes of aux.
+        (if (i32.eq (local.get $op) (i32.const 4))
+          (then
+            (if (i32.and (local.get $flags) (i32.const 1))
+              (then
+                (call $storeRaw (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $f0) (local.get $tt)) (i32.const 2)))
+                  (local.get $t) (local.get $f1) (local.get $f2) (local.get $rows) (local.get $cols)))
+              (else
+                (local.set $bad (call $storeRequant (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $f0) (local.get $tt)) (i32.const 2)))
+                  (local.get $t) (local.get $f1) (local.get $f2) (local.get $rows) (local.get $cols) (local.get $f3)
+                  (i32.and (i32.shr_u (local.get $flags) (i32.const 1)) (i32.const 1))
+                  (i32.shr_s (i32.shl (local.get $aux) (i32.const 24)) (i32.const 24))
+                  (i32.shr_s (i32.shl (local.get $aux) (i32.const 16)) (i32.const 24))
+                  (local.get $tmp)))
+                (if (i32.ge_s (local.get $bad) (i32.const 0))
+                  (then
+                    (i32.store (local.get $badAt) (local.get $bad))
+                    (return (local.get $i))))))))
+        ;; FENCE (0x05): nothing.
+      )
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (local.get $to))))
+    (i32.const -1))
 )
