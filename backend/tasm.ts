@@ -75,7 +75,7 @@ const num = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
 function* dataLines(out: ChunkWriter, data: Uint8Array): Generator<Uint8Array, void, undefined> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength); // a view, no copy
   for (let o = 0; o < bytes.length; o += DATA_CHUNK) {
-    out.ascii(`.data ${bytes.toString('base64', o, Math.min(o + DATA_CHUNK, bytes.length))}\n`);
+    out.data(bytes, o, Math.min(o + DATA_CHUNK, bytes.length));
     if (out.ready.length > 0) yield* out.drain();
   }
   if (out.ready.length > 0) yield* out.drain();
@@ -156,6 +156,28 @@ class ChunkWriter {
     this.used = o;
   }
 
+  /** `.data ${base64 of data[from..to)}\n` (standard alphabet, = padding), written byte by byte. */
+  data(data: Uint8Array, from: number, to: number): void {
+    if (this.used + ASCII_LINE_MAX > this.size) this.close();
+    const b = this.buf;
+    let o = lit(b, this.used, T.data);
+    let i = from;
+    for (; i + 3 <= to; i += 3) {
+      const v = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+      b[o] = BASE64[v >> 18]!; b[o + 1] = BASE64[(v >> 12) & 63]!; b[o + 2] = BASE64[(v >> 6) & 63]!; b[o + 3] = BASE64[v & 63]!;
+      o += 4;
+    }
+    if (i < to) {
+      const two = i + 1 < to;
+      const v = (data[i]! << 16) | (two ? data[i + 1]! << 8 : 0);
+      b[o] = BASE64[v >> 18]!; b[o + 1] = BASE64[(v >> 12) & 63]!;
+      b[o + 2] = two ? BASE64[(v >> 6) & 63]! : 0x3d; b[o + 3] = 0x3d;
+      o += 4;
+    }
+    b[o++] = 0x0a;
+    this.used = o;
+  }
+
   /** Any line (UTF-8, any length; the newline is added). */
   line(text: string): void {
     const n = Buffer.byteLength(text) + 1;
@@ -188,8 +210,10 @@ const T = Object.fromEntries(Object.entries({
   row0: ' row0=', col0: ' col0=', zero: ' zero rows=', tileDram: ' tile dram=', broadcastDram: ' broadcast dram=',
   a: ' a=', b: ' b=', m: ' m=', n: ' n=', k: ' k=', accumulate: ' accumulate', overwrite: ' overwrite',
   raw32Dram: ' raw32 dram=', requantDram: ' requant dram=', table: ' table=', perRow: ' per_row', perTensor: ' per_tensor',
-  qmin: ' qmin=', qmax: ' qmax=', offset: ' offset=', length: ' length=', index: ' ; #',
+  qmin: ' qmin=', qmax: ' qmax=', offset: ' offset=', length: ' length=', index: ' ; #', data: '.data ',
 }).map(([k, v]) => [k, Uint8Array.from(v, (c) => c.charCodeAt(0))])) as Record<string, Uint8Array>;
+
+const BASE64 = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
 
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 

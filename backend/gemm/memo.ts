@@ -15,7 +15,7 @@ import type { Schedule } from './schedule.js';
 // CostModel.trackOnly), and clusters outside that span may lie anywhere. A timing is therefore keyed by the
 // geometry and, per cluster inside the span, its members, their byte offsets from the cluster's lowest
 // address, and that address modulo DRAM_PAGE_BYTES.
-// docs/lowering.md, "Timing memo".
+// docs/isa.md, "GEMM tiling" (how the search is made fast).
 
 type Range = readonly [first: number, last: number];
 
