@@ -62,7 +62,7 @@ export function weightAlphas(w: Tensor, axis: number | undefined): number[] {
   return [...alphas];
 }
 
-/** Both walks, with one WebAssembly instance behind them (one per pass run: passes keep no module state). */
+/** Both walks, with (at most) one WebAssembly instance behind them, one per pass run: passes keep no module state. */
 export interface WeightKernels {
   readonly quantize: WeightQuantizer;
   /** weightAlphas. */
@@ -84,18 +84,27 @@ type AbsMaxKernel = (src: number, n: number) => number;
  * (a longer run in pieces); anything else takes the reference loops.
  */
 export function wasmWeightKernels(chunk = WASM_CHUNK): WeightKernels {
-  const memory = new WebAssembly.Memory({ initial: Math.ceil((chunk * 5) / 65536) });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(QUANTIZE_WASM_BASE64, 'base64')), { env: { memory } });
-  const quantizeKernel = instance.exports.quantize as QuantizeKernel;
-  const absMaxKernel = instance.exports.abs_max as AbsMaxKernel;
-  const input = new Float32Array(memory.buffer, 0, chunk), codes = new Int8Array(memory.buffer, chunk * 4, chunk);
   const CODES_AT = chunk * 4;
+  // Instantiated at the first weight that takes the kernels: small graphs (most tests) never reserve the memory.
+  let wasm: { quantize: QuantizeKernel; absMax: AbsMaxKernel; input: Float32Array; codes: Int8Array } | undefined;
+  const kernels = () => {
+    if (!wasm) {
+      const memory = new WebAssembly.Memory({ initial: Math.ceil((chunk * 5) / 65536) });
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(QUANTIZE_WASM_BASE64, 'base64')), { env: { memory } });
+      wasm = {
+        quantize: exports.quantize as QuantizeKernel, absMax: exports.abs_max as AbsMaxKernel,
+        input: new Float32Array(memory.buffer, 0, chunk), codes: new Int8Array(memory.buffer, CODES_AT, chunk),
+      };
+    }
+    return wasm;
+  };
 
   /**
    * Copies src into the input memory chunk by chunk; visit(run, at, n) for each run (or piece of one) at input
    * element `at`, then copied(srcAt, n) once the chunk's n elements from src[srcAt] are done.
    */
   const walk = (src: Float32Array, inner: number, visit: (run: number, at: number, n: number) => void, copied?: (srcAt: number, n: number) => void): void => {
+    const { input } = kernels();
     const runs = src.length / inner;
     for (let r = 0; r < runs;) {
       if (inner > chunk) {
@@ -122,9 +131,10 @@ export function wasmWeightKernels(chunk = WASM_CHUNK): WeightKernels {
       quantizeWeightTs(src, dst, scales, layout, qmin, qmax, rowSums);
       return;
     }
+    const { quantize: kernel, codes } = kernels();
     walk(src, inner, (run, at, n) => {
       const c = run % channels;
-      rowSums[c] += quantizeKernel(at * 4, CODES_AT + at, n, scales[c]!, qmin, qmax);
+      rowSums[c] += kernel(at * 4, CODES_AT + at, n, scales[c]!, qmin, qmax);
     }, (srcAt, n) => dst.set(codes.subarray(0, n), srcAt));
   };
 
@@ -133,9 +143,10 @@ export function wasmWeightKernels(chunk = WASM_CHUNK): WeightKernels {
     const inner = axis === undefined ? w.data.length : w.shape.slice(axis + 1).reduce((x, y) => x * y, 1);
     if (!(w.data instanceof Float32Array) || inner < MIN_WASM_RUN) return weightAlphas(w, axis);
     const out = new Float64Array(extent);
+    const { absMax } = kernels();
     walk(w.data, inner, (run, at, n) => {
       const c = run % extent;
-      out[c] = Math.max(out[c]!, absMaxKernel(at * 4, n));
+      out[c] = Math.max(out[c]!, absMax(at * 4, n));
     });
     return [...out];
   };
