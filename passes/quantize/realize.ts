@@ -215,8 +215,8 @@ class Realizer {
 
   /**
    * Int8 weight codes (symmetric, round half to even), and the sum of each channel's codes (what folding the
-   * input zero point into the bias needs), in one walk over the float weight. Element i belongs to channel
-   * floor(i / inner) % channels (`WeightLayout`), walked block by block so the scale is fixed in each inner loop.
+   * input zero point into the bias needs), in one walk over the float weight (weight-codes.ts). Element i belongs
+   * to channel floor(i / inner) % channels (`WeightLayout`).
    */
   private int8Weight(n: Node, scales: readonly number[], bits: number, layout: WeightLayout): { codes: Tensor; rowSums: Float64Array } {
     const w = this.g.initializers.get(n.inputs[1]!)!;
