@@ -1,7 +1,7 @@
 import type { Graph } from '../../ir/graph.js';
 import { valueType } from '../../ir/graph.js';
 import { STAGES, checkStage } from '../../ir/stages.js';
-import { CostModel } from '../cost.js';
+import { CostModel, DRAM_PAGE_BYTES } from '../cost.js';
 import { GatherFootprints, RelativeFootprints, encodeGatherDescriptor, geometryKey } from '../gather.js';
 import {
   HOST_FN, decodeHostOperands, encodeHostOperands, hostOpBytes, hostOpCycles,
@@ -71,6 +71,29 @@ class Tee implements TileSink {
 export const HOST_IM2COL_NOTE = "TileGemm gather 'im2col' runs as a HOST Im2Col into a DRAM buffer before the GEMM "
   + '(hostIm2col: no gathering loads), except 1x1 stride-1 unpadded batch-1 windows, which read x directly';
 
+/**
+ * Only STOREs write DRAM pages in the cost model (a HOST op is a barrier), and only GEMM outputs and their
+ * scratch are stored to. A page nothing stores to never delays a read and its readers never delay a write,
+ * so the whole-program model tracks the pages spanning those tensors only (CostModel.trackOnly: same
+ * counters; weight loads then cost no DRAM scoreboard work).
+ */
+function trackWrittenPages(model: CostModel, steps: readonly Step[], addr: (v: string) => number): void {
+  let first = Infinity, last = -Infinity;
+  for (const s of steps) {
+    if (s.kind !== 'gemm') continue;
+    const c = addr(s.node.outputs[0]!);
+    first = Math.min(first, c);
+    last = Math.max(last, c + s.m * s.n - 1);
+    if (s.scratch !== undefined) {
+      const scratch = addr(s.scratch);
+      first = Math.min(first, scratch);
+      last = Math.max(last, scratch + 4 * s.m * s.n - 1);
+    }
+  }
+  if (first > last) return;
+  model.trackOnly(Math.floor(first / DRAM_PAGE_BYTES) * DRAM_PAGE_BYTES, (Math.floor(last / DRAM_PAGE_BYTES) + 1) * DRAM_PAGE_BYTES - 1);
+}
+
 export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = {}): EmitResult {
   checkStage(lowered, STAGES.lowered);
   const a = analyze(lowered, { scratch: opts.scratch ?? true, foldBoundary: opts.foldBoundary ?? true, hostIm2col: opts.hostIm2col ?? false });
@@ -78,6 +101,7 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
   const dramBytes = storage.allocate(lowered.nodes.length);
   const code = new CodeBuilder();
   const model = new CostModel(target);
+  trackWrittenPages(model, a.steps, (v) => storage.addr(v));
   const sink = new Tee(code, model);
   const hostChunks: Uint8Array[] = [];
   let hostBytes = 0;
