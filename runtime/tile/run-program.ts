@@ -6,7 +6,7 @@ import type { CostCounters } from '../../backend/cost.js';
 import { tensorBytes, tensorFromBytes } from '../../backend/host-ops.js';
 import { dtypeBytes, type TensorEntry, type TileProgram } from '../../backend/program.js';
 import { hostOps } from './host/index.js';
-import { quantizeF32Wasm, quantizeWasmApplies } from './host/wasm/quantize.js';
+import { quantizeF32Wasm, quantizeWasmApplies } from './host/wasm/kernels.js';
 import { TileMachine, type TileMachineOptions } from './machine.js';
 
 // Runs a tile program on float32 inputs, as `tilec run` and `tilec verify` do (docs/host-ops.md, "Program

@@ -198,6 +198,25 @@ describe('host op fast paths', () => {
     ), { seed: 0x7a5, numRuns: 80 });
   });
 
+  it('MaxPool over rows of 16 and more codes (the WebAssembly row maxima) equals the kernel', () => {
+    fc.assert(fc.property(
+      fc.record({
+        c: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 8 }), w: fc.integer({ min: 16, max: 50 }),
+        kernel: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 2 }), stride: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 2 }),
+        dilation: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 2, maxLength: 2 }), pads: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 4, maxLength: 4 }),
+        ceil: fc.integer({ min: 0, max: 1 }), seed: fc.integer(),
+      }),
+      (g) => {
+        const attrs = { kernel_shape: g.kernel, strides: g.stride, dilations: g.dilation, pads: g.pads, auto_pad: 'NOTSET', ceil_mode: g.ceil, count_include_pad: 0, storage_order: 0 };
+        const xShape = [1, g.c, g.h, g.w], count = g.c * g.h * g.w;
+        const x = tensor('int8', xShape, codes(count, g.seed));
+        let ref: Tensor;
+        try { ref = evaluateFloat({ op: 'MaxPool', name: 'n', inputs: ['x'], outputs: ['y'], attrs } as unknown as Node, [x])[0]!; } catch { fc.pre(false); return; }
+        expectSameAsKernel('MaxPool', attrs, [{ t: x, addr: 0 }], { addr: count + 64, dtype: 'int8', shape: [...ref.shape] }, 2, count + 64 + ref.data.length, true);
+      },
+    ), { seed: 0x3a9, numRuns: 80 });
+  });
+
   it('MaxPool at int8 extremes equals the kernel, in padding-heavy windows', () => {
     const attrs = { kernel_shape: [3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], auto_pad: 'NOTSET', ceil_mode: 1, count_include_pad: 0, storage_order: 0 };
     const x = tensor('int8', [1, 2, 5, 5], Array.from({ length: 50 }, (_, i) => (i % 3 === 0 ? -128 : i % 3 === 1 ? 127 : -127)));

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { quantizeF32 } from '../../ir/arith.js';
-import { GENERATED_FILE, assembleQuantize, generatedSource } from '../../runtime/tile/host/wasm/build.js';
-import { quantizeF32Wasm, quantizeWasmApplies } from '../../runtime/tile/host/wasm/quantize.js';
-import { QUANTIZE_WASM_BASE64 } from '../../runtime/tile/host/wasm/quantize-wasm.js';
+import { GENERATED_FILE, assembleHostKernels, generatedSource } from '../../runtime/tile/host/wasm/build.js';
+import { quantizeF32Wasm, quantizeWasmApplies } from '../../runtime/tile/host/wasm/kernels.js';
+import { HOST_WASM_BASE64 } from '../../runtime/tile/host/wasm/kernels-wasm.js';
 
-// The host ops' WebAssembly quantization kernel: the committed bytes are what quantize.wat assembles to, and
-// it equals ir/arith quantizeF32 element for element — ties, NaN, infinities, subnormals, saturation, every
+// The host side's WebAssembly kernels: the committed bytes are what kernels.wat assembles to, and its
+// quantize equals ir/arith quantizeF32 element for element — ties, NaN, infinities, subnormals, saturation, every
 // clamp — through both its 16-wide SIMD body and its scalar tail.
 
 /** Both ways over `values`; expects equal codes. */
@@ -25,12 +25,12 @@ const scale = fc.oneof(
   fc.float({ min: Math.fround(1e-38), max: Math.fround(1e38), noNaN: true }),
 ).map(Math.fround);
 
-describe('host WebAssembly quantize kernel', () => {
-  it('quantize-wasm.ts holds exactly the assembled quantize.wat, plain SIMD128', async () => {
-    const bytes = await assembleQuantize();
-    expect(Buffer.from(QUANTIZE_WASM_BASE64, 'base64').equals(Buffer.from(bytes))).toBe(true);
+describe('host WebAssembly kernels', () => {
+  it('kernels-wasm.ts holds exactly the assembled kernels.wat, plain SIMD128', async () => {
+    const bytes = await assembleHostKernels();
+    expect(Buffer.from(HOST_WASM_BASE64, 'base64').equals(Buffer.from(bytes))).toBe(true);
     expect(readFileSync(GENERATED_FILE, 'utf8')).toBe(generatedSource(bytes));
-    expect(readFileSync(new URL('../../runtime/tile/host/wasm/quantize.wat', import.meta.url), 'utf8')).not.toMatch(/\.relaxed_/);
+    expect(readFileSync(new URL('../../runtime/tile/host/wasm/kernels.wat', import.meta.url), 'utf8')).not.toMatch(/\.relaxed_/);
   });
 
   it('equals quantizeF32 on ties, NaN, infinities, zeros, subnormals and extremes at every clamp', () => {

@@ -3,12 +3,14 @@ import type { Node, PoolAttrs } from '../../../ir/ops.js';
 import { poolPlan, requireNonEmptyWindows, type PoolPlan } from '../../float/pool-core.js';
 import type { HostGather } from './im2col-gather.js';
 import { disjoint, refBytes } from './region.js';
+import { maxPoolWasm, type RowColumnPool } from './wasm/kernels.js';
 
 // The MaxPool host op on int8 codes directly over DRAM, on the reference kernel's windows
 // (runtime/float/MaxPool.ts: the same poolPlan, computed once per block). Each output is the maximum of the
 // same input cells; a maximum of integers is exact whatever the order, and without the Indices output only
-// the value is written. Windows that overlap along H (ResNet's 3x3 stride 2) take the maximum of each input
-// row once for all the windows sharing it (maxPoolByRows); others (mnist's 2x2 stride 2) are a gather
+// the value is written. 1-D and 2-D pools run in WebAssembly (wasm/kernels.wat: each output row's window rows
+// folded into one with SIMD maxima, then each output's columns). 3-D pools whose windows overlap along H take
+// the maximum of each input row once for all the windows sharing it (maxPoolByRows); others are a gather
 // through a table of each window's cells (maxPoolByCells). Anything else (Indices, other dtypes, a window
 // error) takes the generic path, which runs the reference kernel and reports errors with the node's name.
 
@@ -28,7 +30,7 @@ export function maxPoolGather(o: HostOperands, node: Node): HostGather | undefin
   if (plan.outShape.length !== y.shape.length || plan.outShape.some((d, i) => d !== y.shape[i])) return undefined;
   if (!disjoint(x, y)) return undefined;
   const xBytes = refBytes(x), yBytes = refBytes(y), xs = x.addr, ys = y.addr;
-  const pool = overlapAlongH(plan) ? maxPoolByRows(plan, xs, ys) : maxPoolByCells(plan, xs, ys);
+  const pool = rowColumnPool(plan, xs, ys) ?? (overlapAlongH(plan) ? maxPoolByRows(plan, xs, ys) : maxPoolByCells(plan, xs, ys));
   return {
     run(dram) {
       if (xs + xBytes > dram.length || ys + yBytes > dram.length) return false;
@@ -36,6 +38,20 @@ export function maxPoolGather(o: HostOperands, node: Node): HostGather | undefin
       return true;
     },
   };
+}
+
+/** 1-D and 2-D pools (no depth axis) in WebAssembly (wasm/kernels.wat maxpool), else undefined. */
+function rowColumnPool(plan: PoolPlan, xs: number, ys: number): MaxPoolInt8 | undefined {
+  const [D, H, W] = plan.axes;
+  if (D.size !== 1 || D.out !== 1 || D.lo[0] !== 0 || D.hi[0] !== 1 || D.start[0] !== 0) return undefined;
+  const ranges = (a: typeof H): Int32Array => {
+    const r = new Int32Array(2 * a.out);
+    for (let o = 0; o < a.out; o++) { r[2 * o] = a.start[o]! + a.lo[o]! * a.dilation; r[2 * o + 1] = a.hi[o]! - a.lo[o]!; }
+    return r;
+  };
+  const g: RowColumnPool = { planes: plan.planes, h: H.size, w: W.size, dH: H.dilation, dW: W.dilation, rowsOf: ranges(H), colsOf: ranges(W) };
+  const xBytes = plan.planes * H.size * W.size, yBytes = plan.planes * H.out * W.out;
+  return (codes) => maxPoolWasm(g, codes.subarray(xs, xs + xBytes), codes.subarray(ys, ys + yBytes));
 }
 
 /** True when two consecutive output rows' windows share an input row. */

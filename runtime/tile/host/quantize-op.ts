@@ -4,11 +4,11 @@ import { checkQuantizeAttrs } from '../../../ir/infer/qattrs.js';
 import type { Node, QuantizeAttrs } from '../../../ir/ops.js';
 import type { HostGather } from './im2col-gather.js';
 import { disjoint, refBytes, sameLayout } from './region.js';
-import { quantizeF32Wasm, quantizeWasmApplies } from './wasm/quantize.js';
+import { quantizeF32Wasm, quantizeWasmApplies } from './wasm/kernels.js';
 
 // The Quantize host op (float32 -> int8, the exit of a float island) directly over DRAM: the reference
 // kernel's (runtime/int/Quantize.ts) ir/arith quantizeF32 per element with the block's attributes, reading
-// x through a float32 view — in WebAssembly SIMD (wasm/quantize.wat, the same arithmetic) when it applies. Bad attributes, other dtypes, overlapping operands and an x not 4-byte aligned
+// x through a float32 view — in WebAssembly SIMD (wasm/kernels.wat, the same arithmetic) when it applies. Bad attributes, other dtypes, overlapping operands and an x not 4-byte aligned
 // take the generic path (the kernel, which reports any error).
 
 const quantizeCode = quantizeF32;
