@@ -123,7 +123,7 @@ export class WasmTileMemory {
    * A memory for `dramBytes` of DRAM, `spadBytes` int8 scratchpad, `accWords` int32 accumulator and `tableBytes`
    * of LOAD_IM2COL tables; undefined when it exceeds 4 GiB.
    */
-  static create(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, code?: Uint8Array): WasmTileMemory | undefined {
+  static create(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes = 0, code?: Uint8Array): WasmTileMemory | undefined {
     const tables = align(tableBytes, 16), codeBytes = code !== undefined && code.length <= MAX_CODE_COPY_BYTES ? code.length : 0;
     // What does not fit is dropped: first the code copy (each instruction is then its own call), then the
     // packed-B cache, then the tables (LOAD_IM2COL then takes the TypeScript path); the rest still runs here.
