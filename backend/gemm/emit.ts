@@ -194,14 +194,19 @@ class GemmEmitter {
     // The accumulator starts from the bias (or preloaded partials) when there is one; otherwise the first
     // product of the first K block overwrites whatever the slot held.
     const startsFresh = bk === 0 && this.spec.bias === undefined && !preloaded;
+    const sink = this.sink, tk = this.s.tk, tj = this.s.tj, t = this.t;
+    // Columns of the block's last column tile (the others, not the matrix's last, are t wide).
+    const lastCols = this.colsOf(j0 + jTiles - 1);
     // j innermost: the array keeps one A tile while B's column tiles stream past it (docs/isa.md §6), so
     // only the first MATMUL of each run pays for switching A.
     for (let ii = 0; ii < iTiles; ii++) {
       const rows = this.rowsOf(bi * this.s.ti + ii);
       for (let kk = 0; kk < kTiles; kk++) {
-        const depth = this.depthOf(bk * this.s.tk + kk);
+        const depth = this.depthOf(bk * tk + kk);
+        const accumulate = !(startsFresh && kk === 0);
+        const acc = cBase + ii * pitch, a = aBase + ii * tk + kk, b = bBase + kk * tj;
         for (let jj = 0; jj < jTiles; jj++) {
-          this.sink.matmul(cBase + ii * pitch + jj, aBase + ii * this.s.tk + kk, bBase + kk * this.s.tj + jj, rows, this.colsOf(j0 + jj), depth, !(startsFresh && kk === 0));
+          sink.matmul(acc + jj, a, b + jj, rows, jj === jTiles - 1 ? lastCols : t, depth, accumulate);
         }
       }
     }
