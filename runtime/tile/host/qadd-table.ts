@@ -4,11 +4,12 @@ import type { Node, QAddAttrs } from '../../../ir/ops.js';
 import { qAddByteTable, qAddRule } from '../../int/qadd-rule.js';
 import type { HostGather } from './im2col-gather.js';
 import { disjoint, refBytes, sameLayout } from './region.js';
+import { lookup2Wasm } from './wasm/kernels.js';
 
 // The QAdd host op on same-shape int8 operands, element by element between DRAM regions, with the reference
 // kernel's own rule (runtime/int/qadd-rule.ts): first called per element, then, once this block has
 // computed as many elements as the table has entries, looked up in the table of all 256 x 256 results
-// (qAddByteTable, built from the same rule). The parameters are the block's attributes (program data), so
+// (qAddByteTable, built from the same rule) by the WebAssembly kernel lookup2 (wasm/kernels.wat). The parameters are the block's attributes (program data), so
 // the table belongs to the block for every later run. Broadcasting, other dtypes, bad attributes and
 // partly overlapping operands take the generic path (the reference kernel, which reports any error).
 
@@ -35,7 +36,7 @@ export function qAddFastPath(o: HostOperands, node: Node): HostGather | undefine
       if (Math.max(as, bs, ys) + n > dram.length) return false;
       if (table === undefined && computed + n >= TABLE_ENTRIES) table = qAddByteTable(attrs);
       if (table !== undefined) {
-        for (let i = 0; i < n; i++) dram[ys + i] = table[(dram[as + i]! << 8) | dram[bs + i]!]!;
+        lookup2Wasm(table, dram.subarray(as, as + n), dram.subarray(bs, bs + n), dram.subarray(ys, ys + n));
       } else {
         computed += n;
         for (let i = 0; i < n; i++) dram[ys + i] = rule((dram[as + i]! << 24) >> 24, (dram[bs + i]! << 24) >> 24);

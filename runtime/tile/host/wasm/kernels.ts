@@ -2,12 +2,13 @@ import { HOST_WASM_BASE64 } from './kernels-wasm.js';
 
 // The host side's WebAssembly kernels (kernels.wat): ir/arith quantizeF32 over a whole float32 array (the
 // .wat says why it is the same arithmetic), for the program boundary's entry quantization and the host
-// Quantize op, which fall back to quantizeF32 itself when quantizeWasmApplies is false; and the int8 MaxPool
-// of 1-D and 2-D windows (maxpool-gather.ts). Operands are copied into the kernels' own memory and back.
+// Quantize op, which fall back to quantizeF32 itself when quantizeWasmApplies is false; QAdd's table lookup
+// (qadd-table.ts); and the int8 MaxPool of 1-D and 2-D windows (maxpool-gather.ts). Operands are copied into the kernels' own memory and back.
 
 interface Kernel {
   readonly memory: WebAssembly.Memory;
   readonly quantize: (x: number, y: number, n: number, scale: number, zeroPoint: number, qmin: number, qmax: number) => void;
+  readonly lookup2: (a: number, b: number, y: number, n: number, table: number) => void;
   readonly maxpool: (x: number, y: number, planes: number, h: number, w: number, hout: number, wout: number, dH: number, dW: number, ht: number, wt: number, rows: number) => void;
 }
 
@@ -73,4 +74,18 @@ export function maxPoolWasm(g: RowColumnPool, x: Int8Array, y: Int8Array): void 
   new Int32Array(memory, wtAt, g.colsOf.length).set(g.colsOf);
   k.maxpool(xAt, yAt, g.planes, g.h, g.w, hout, wout, g.dH, g.dW, htAt, wtAt, rowsAt);
   y.set(new Int8Array(memory, yAt, y.length));
+}
+
+const TABLE_BYTES = 65536;
+
+/** y[i] = table[(a[i] << 8) | b[i]] over bytes (a, b, y of one length; table of 65536 bytes). */
+export function lookup2Wasm(table: Uint8Array, a: Uint8Array, b: Uint8Array, y: Uint8Array): void {
+  const k = instance(), n = y.length;
+  const memory = memoryOf(k, TABLE_BYTES + 3 * n);
+  const bytes = new Uint8Array(memory);
+  bytes.set(table, 0);
+  bytes.set(a, TABLE_BYTES);
+  bytes.set(b, TABLE_BYTES + n);
+  k.lookup2(TABLE_BYTES, TABLE_BYTES + n, TABLE_BYTES + 2 * n, n, 0);
+  y.set(bytes.subarray(TABLE_BYTES + 2 * n, TABLE_BYTES + 3 * n));
 }

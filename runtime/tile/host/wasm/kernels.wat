@@ -11,6 +11,9 @@
 ;;
 ;; Memory: n float32 values at byte x, n int8 codes written at byte y (the caller lays them out).
 ;;
+;; lookup2: y[i] = table[(a[i] << 8) | b[i]] over bytes, QAdd's lookup in the table of its 256 x 256 results
+;; (qadd-table.ts builds the table from the reference rule).
+;;
 ;; maxpool: the int8 MaxPool of 1-D and 2-D windows (maxpool-gather.ts builds the windows from the reference
 ;; kernel's poolPlan): per output row, the window's input rows are folded into one row with i8x16.max_s, then
 ;; each output is the maximum of its window's columns of that row. A maximum of integers is exact in any order.
@@ -135,4 +138,31 @@
         (br $hloop)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $ploop))))
+
+  ;; y[i] = table[(a[i] << 8) | b[i]] for i < n, four bytes per step (table: 65536 bytes).
+  (func (export "lookup2") (param $a i32) (param $b i32) (param $y i32) (param $n i32) (param $table i32)
+    (local $i i32) (local $end4 i32) (local $va i32) (local $vb i32)
+    (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
+    (block $done4 (loop $step
+      (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
+      (local.set $va (i32.load (i32.add (local.get $a) (local.get $i))))
+      (local.set $vb (i32.load (i32.add (local.get $b) (local.get $i))))
+      (i32.store
+        (i32.add (local.get $y) (local.get $i))
+        (i32.or
+          (i32.or
+            (i32.load8_u (i32.add (local.get $table) (i32.or (i32.shl (i32.and (local.get $va) (i32.const 0xff)) (i32.const 8)) (i32.and (local.get $vb) (i32.const 0xff)))))
+            (i32.shl (i32.load8_u (i32.add (local.get $table) (i32.or (i32.and (local.get $va) (i32.const 0xff00)) (i32.and (i32.shr_u (local.get $vb) (i32.const 8)) (i32.const 0xff))))) (i32.const 8)))
+          (i32.or
+            (i32.shl (i32.load8_u (i32.add (local.get $table) (i32.or (i32.and (i32.shr_u (local.get $va) (i32.const 8)) (i32.const 0xff00)) (i32.and (i32.shr_u (local.get $vb) (i32.const 16)) (i32.const 0xff))))) (i32.const 16))
+            (i32.shl (i32.load8_u (i32.add (local.get $table) (i32.or (i32.and (i32.shr_u (local.get $va) (i32.const 16)) (i32.const 0xff00)) (i32.shr_u (local.get $vb) (i32.const 24))))) (i32.const 24)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $step)))
+    (block $done (loop $tail
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store8 (i32.add (local.get $y) (local.get $i))
+        (i32.load8_u (i32.add (local.get $table)
+          (i32.or (i32.shl (i32.load8_u (i32.add (local.get $a) (local.get $i))) (i32.const 8)) (i32.load8_u (i32.add (local.get $b) (local.get $i)))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $tail))))
 )
