@@ -4,6 +4,7 @@ import { isFloat } from '../ir/dtype.js';
 import type { Node, NodeOf } from '../ir/ops.js';
 import { numel, tensor, type Tensor } from '../ir/tensor.js';
 import type { Pass } from './pass.js';
+import { type RowScaler, scaleRowsTs, wasmWeightKernels } from './quantize/weight-codes.js';
 import { applyRules, type RewriteResult, type Rule } from './rewrite.js';
 import { constantOf, consumersOf, freshName, isGraphOutput, producerOf } from './query.js';
 
@@ -86,18 +87,17 @@ function fused<O extends 'Conv' | 'Gemm' | 'BatchNormalization'>(g: Graph, produ
   return { replace: [node], remove: [producer.name], newInitializers };
 }
 
-/** W scaled by s along `axis` (0: rows of a [C, ...] tensor; 1: columns of a [K, C] matrix). */
-function scaleAlong(w: Tensor, s: Float64Array, axis: 0 | 1): Tensor {
+/**
+ * W scaled by s along `axis` (0: rows of a [C, ...] tensor, by `scaleRows`: quantize/weight-codes.ts; 1: columns of a
+ * [K, C] matrix).
+ */
+function scaleAlong(w: Tensor, s: Float64Array, axis: 0 | 1, scaleRows: RowScaler): Tensor {
   const out = tensor(w.dtype, w.shape);
   const n = numel(w.shape), c = s.length;
   const src = w.data, dst = out.data;
   if (axis === 0) {
     // Row ch is one block of n / c elements, all scaled by s[ch].
-    const inner = n / c;
-    for (let ch = 0, i = 0; ch < c; ch++) {
-      const k = s[ch]!;
-      for (const end = i + inner; i < end; i++) dst[i] = src[i]! * k;
-    }
+    scaleRows(src, dst, s, n / c);
   } else {
     for (let i = 0; i < n;) for (let ch = 0; ch < c; ch++, i++) dst[i] = src[i]! * s[ch]!;
   }
@@ -113,7 +113,7 @@ function optionalConstant(g: Graph, name: string | undefined): { t?: Tensor } | 
 
 type AffineOf = (channels: number) => Affine | undefined;
 
-function foldIntoConv(g: Graph, conv: NodeOf<'Conv'>, consumer: Node, affineOf: AffineOf): RewriteResult | undefined {
+function foldIntoConv(g: Graph, conv: NodeOf<'Conv'>, consumer: Node, affineOf: AffineOf, scaleRows: RowScaler): RewriteResult | undefined {
   const w = constantOf(g, conv.inputs[1]!);
   const b = optionalConstant(g, conv.inputs[2]);
   if (!w || !isFloat(w.dtype) || !b) return undefined;
@@ -122,7 +122,7 @@ function foldIntoConv(g: Graph, conv: NodeOf<'Conv'>, consumer: Node, affineOf: 
   if (!a) return undefined;
   const bias = tensor(w.dtype, [channels]);
   for (let c = 0; c < channels; c++) bias.data[c] = a.s[c]! * (b.t ? b.t.data[c]! : 0) + a.t[c]!;
-  return fused(g, conv, consumer, [conv.inputs[0]!, [`${conv.name}_w_bn`, scaleAlong(w, a.s, 0)], [`${conv.name}_b_bn`, bias]]);
+  return fused(g, conv, consumer, [conv.inputs[0]!, [`${conv.name}_w_bn`, scaleAlong(w, a.s, 0, scaleRows)], [`${conv.name}_b_bn`, bias]]);
 }
 
 /**
@@ -130,7 +130,7 @@ function foldIntoConv(g: Graph, conv: NodeOf<'Conv'>, consumer: Node, affineOf: 
  * alpha*A*op(B); C' = s*beta*C + t becomes the bias with beta 1. C' is a [N] row unless C varies along rows
  * ([M,N] or [M,1]), then it is a full [M,N].
  */
-function foldIntoGemm(g: Graph, gemm: NodeOf<'Gemm'>, consumer: Node, affineOf: AffineOf): RewriteResult | undefined {
+function foldIntoGemm(g: Graph, gemm: NodeOf<'Gemm'>, consumer: Node, affineOf: AffineOf, scaleRows: RowScaler): RewriteResult | undefined {
   const w = constantOf(g, gemm.inputs[1]!);
   const c = optionalConstant(g, gemm.inputs[2]);
   const m = g.values.get(gemm.outputs[0]!)?.shape[0];
@@ -149,7 +149,7 @@ function foldIntoGemm(g: Graph, gemm: NodeOf<'Gemm'>, consumer: Node, affineOf: 
     }
   }
   return fused(g, gemm, consumer,
-    [gemm.inputs[0]!, [`${gemm.name}_w_bn`, scaleAlong(w, a.s, transB ? 0 : 1)], [`${gemm.name}_c_bn`, bias]],
+    [gemm.inputs[0]!, [`${gemm.name}_w_bn`, scaleAlong(w, a.s, transB ? 0 : 1, scaleRows)], [`${gemm.name}_c_bn`, bias]],
     { ...gemm.attrs, beta: 1 });
 }
 
@@ -174,36 +174,45 @@ function foldIntoBatchNorm(g: Graph, bn: NodeOf<'BatchNormalization'>, consumer:
  * Conv, Gemm or BatchNormalization with constant parameters and `consumer` is its only reader.
  * The fused node keeps the producer's name and defines the consumer's output.
  */
-function foldIntoProducer(g: Graph, consumer: Node, x: string, affineOf: AffineOf): RewriteResult | undefined {
+function foldIntoProducer(g: Graph, consumer: Node, x: string, affineOf: AffineOf, scaleRows: RowScaler): RewriteResult | undefined {
   const producer = producerOf(g, x);
   if (!producer || isGraphOutput(g, x) || consumersOf(g, x).length !== 1) return undefined;
   return match(producer)
-    .with({ op: 'Conv' }, (p) => foldIntoConv(g, p, consumer, affineOf))
-    .with({ op: 'Gemm' }, (p) => foldIntoGemm(g, p, consumer, affineOf))
+    .with({ op: 'Conv' }, (p) => foldIntoConv(g, p, consumer, affineOf, scaleRows))
+    .with({ op: 'Gemm' }, (p) => foldIntoGemm(g, p, consumer, affineOf, scaleRows))
     .with({ op: 'BatchNormalization' }, (p) => foldIntoBatchNorm(g, p, consumer, affineOf))
     .otherwise(() => undefined);
 }
 
-/** An inference BN (no training outputs) after a Conv, Gemm or another BN. */
-export const foldBatchNorm: Rule = (node, g) =>
-  match(node)
-    .with({ op: 'BatchNormalization' }, (bn) => bn.outputs.slice(1).some((o) => o !== '')
-      ? undefined
-      : foldIntoProducer(g, bn, bn.inputs[0]!, (c) => batchNormAffine(g, bn, c)))
-    .otherwise(() => undefined);
+/**
+ * The rules, scaling weights with `scaleRows`: the pass gives them the WebAssembly kernel, the exported rules below
+ * use the TypeScript reference (the tests compare the two).
+ */
+export function foldBatchNormRules(scaleRows: RowScaler): readonly Rule[] {
+  /** An inference BN (no training outputs) after a Conv, Gemm or another BN. */
+  const foldBatchNorm: Rule = (node, g) =>
+    match(node)
+      .with({ op: 'BatchNormalization' }, (bn) => bn.outputs.slice(1).some((o) => o !== '')
+        ? undefined
+        : foldIntoProducer(g, bn, bn.inputs[0]!, (c) => batchNormAffine(g, bn, c), scaleRows))
+      .otherwise(() => undefined);
 
-/** x*k, x+k, k*x, k+x, x-k, x/k with k constant per channel, after a Conv, Gemm or BN. */
-export const foldChannelAffine: Rule = (node, g) =>
-  match(node)
-    .with({ op: P.union('Mul', 'Add', 'Sub', 'Div') }, (n) => {
-      const operands = variableOperand(g, n);
-      return operands && foldIntoProducer(g, n, operands.x, (c) => channelOpAffine(g, n, operands.x, operands.k, c));
-    })
-    .otherwise(() => undefined);
+  /** x*k, x+k, k*x, k+x, x-k, x/k with k constant per channel, after a Conv, Gemm or BN. */
+  const foldChannelAffine: Rule = (node, g) =>
+    match(node)
+      .with({ op: P.union('Mul', 'Add', 'Sub', 'Div') }, (n) => {
+        const operands = variableOperand(g, n);
+        return operands && foldIntoProducer(g, n, operands.x, (c) => channelOpAffine(g, n, operands.x, operands.k, c), scaleRows);
+      })
+      .otherwise(() => undefined);
 
-export const FOLD_BATCHNORM_RULES: readonly Rule[] = [foldBatchNorm, foldChannelAffine];
+  return [foldBatchNorm, foldChannelAffine];
+}
+
+export const FOLD_BATCHNORM_RULES: readonly Rule[] = foldBatchNormRules(scaleRowsTs);
+export const [foldBatchNorm, foldChannelAffine] = FOLD_BATCHNORM_RULES as [Rule, Rule];
 
 export const foldBatchNormPass: Pass = {
   name: 'fold-batchnorm',
-  run: (g, ctx) => applyRules(g, FOLD_BATCHNORM_RULES, { name: 'fold-batchnorm', log: ctx.log }),
+  run: (g, ctx) => applyRules(g, foldBatchNormRules(wasmWeightKernels().scaleRows), { name: 'fold-batchnorm', log: ctx.log }),
 };

@@ -3,10 +3,11 @@ import type { TensorData } from '../../ir/dtype.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { QUANTIZE_WASM_BASE64 } from './wasm/quantize-wasm.js';
 
-// The two walks quantization makes over every weight element:
-// - annotate: max|w| per output channel (or of the whole tensor), from which the symmetric scales follow;
-// - realize: the int8 codes, every element at its channel's scale (ir/arith quantizeF32, zero point 0), plus
-//   each channel's code sum, which folding the input zero point into the bias needs.
+// The walks the compiler makes over every weight element:
+// - fold-batchnorm: each output channel's weights times that channel's BN scale;
+// - quantize-annotate: max|w| per output channel (or of the whole tensor), from which the symmetric scales follow;
+// - quantize-realize: the int8 codes, every element at its channel's scale (ir/arith quantizeF32, zero point 0),
+//   plus each channel's code sum, which folding the input zero point into the bias needs.
 // Each has a TypeScript loop (the reference) and a WebAssembly SIMD kernel (wasm/quantize.wat) with equal
 // results for float32 weights, which is what a large model's weights take; the tests compare them on random
 // data, ties, NaN and infinities.
@@ -62,8 +63,22 @@ export function weightAlphas(w: Tensor, axis: number | undefined): number[] {
   return [...alphas];
 }
 
-/** Both walks, with (at most) one WebAssembly instance behind them, one per pass run: passes keep no module state. */
+/** dst = src with run r (`inner` elements) times s[r % s.length], each product stored in dst's dtype. */
+export type RowScaler = (src: TensorData, dst: TensorData, s: Float64Array, inner: number) => void;
+
+/** The reference. */
+export const scaleRowsTs: RowScaler = (src, dst, s, inner) => {
+  for (let i = 0; i < src.length;) {
+    for (let ch = 0; ch < s.length; ch++) {
+      const k = s[ch]!;
+      for (const end = i + inner; i < end; i++) dst[i] = src[i]! * k;
+    }
+  }
+};
+
+/** The walks, with (at most) one WebAssembly instance behind them, one per pass run: passes keep no module state. */
 export interface WeightKernels {
+  readonly scaleRows: RowScaler;
   readonly quantize: WeightQuantizer;
   /** weightAlphas. */
   readonly alphas: (w: Tensor, axis: number | undefined) => number[];
@@ -77,6 +92,7 @@ const MIN_WASM_RUN = 16;
 
 type QuantizeKernel = (src: number, dst: number, n: number, scale: number, qmin: number, qmax: number) => number;
 type AbsMaxKernel = (src: number, n: number) => number;
+type ScaleKernel = (p: number, n: number, k: number) => void;
 
 /**
  * The WebAssembly kernels. Float32 weights whose runs (the elements of one channel in a row) have at least
@@ -86,13 +102,13 @@ type AbsMaxKernel = (src: number, n: number) => number;
 export function wasmWeightKernels(chunk = WASM_CHUNK): WeightKernels {
   const CODES_AT = chunk * 4;
   // Instantiated at the first weight that takes the kernels: small graphs (most tests) never reserve the memory.
-  let wasm: { quantize: QuantizeKernel; absMax: AbsMaxKernel; input: Float32Array; codes: Int8Array } | undefined;
+  let wasm: { quantize: QuantizeKernel; absMax: AbsMaxKernel; scale: ScaleKernel; input: Float32Array; codes: Int8Array } | undefined;
   const kernels = () => {
     if (!wasm) {
       const memory = new WebAssembly.Memory({ initial: Math.ceil((chunk * 5) / 65536) });
       const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(QUANTIZE_WASM_BASE64, 'base64')), { env: { memory } });
       wasm = {
-        quantize: exports.quantize as QuantizeKernel, absMax: exports.abs_max as AbsMaxKernel,
+        quantize: exports.quantize as QuantizeKernel, absMax: exports.abs_max as AbsMaxKernel, scale: exports.scale as ScaleKernel,
         input: new Float32Array(memory.buffer, 0, chunk), codes: new Int8Array(memory.buffer, CODES_AT, chunk),
       };
     }
@@ -151,5 +167,15 @@ export function wasmWeightKernels(chunk = WASM_CHUNK): WeightKernels {
     return [...out];
   };
 
-  return { quantize, alphas };
+  const scaleRows: RowScaler = (src, dst, s, inner) => {
+    if (!(src instanceof Float32Array) || !(dst instanceof Float32Array) || inner < MIN_WASM_RUN) {
+      scaleRowsTs(src, dst, s, inner);
+      return;
+    }
+    const { scale, input } = kernels();
+    // Scaled in place in the input memory, then copied out chunk by chunk.
+    walk(src, inner, (run, at, n) => scale(at * 4, n, s[run % s.length]!), (srcAt, n) => dst.set(input.subarray(0, n), srcAt));
+  };
+
+  return { scaleRows, quantize, alphas };
 }

@@ -8,6 +8,9 @@
 ;; (f32.nearest), NaN truncates to 0 (i32.trunc_sat) which is the zero point, ±Inf saturates and is clamped.
 ;; Four elements per step; the last n mod 4 one by one.
 ;;
+;; scale: the n float32 values at p times k, in place: f32(f64(x) · k), the product in float64 rounded once to
+;; float32, as fold-batchnorm's scaleAlong stores x · k into a Float32Array.
+;;
 ;; abs_max: max(0, |x|) over the n float32 values at src, NaN if any is NaN (f32.max propagates it), as
 ;; quantize-annotate's weightAlphas takes Math.max(a, Math.abs(x)) from a = 0.
 (module
@@ -78,4 +81,30 @@
           (f32.abs (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each)))
-    (local.get $r)))
+    (local.get $r))
+  (func (export "scale") (param $p i32) (param $n i32) (param $k f64)
+    (local $i i32) (local $end4 i32) (local $x v128) (local $s v128) (local $at i32)
+    (local.set $s (f64x2.splat (local.get $k)))
+    (local.set $end4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $i (i32.const 0))
+    (block $done4
+      (loop $four
+        (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
+        (local.set $at (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $x (v128.load (local.get $at)))
+        (v128.store (local.get $at)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (local.get $s)))
+            (f32x4.demote_f64x2_zero (f64x2.mul
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+              (local.get $s)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $four)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $at (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))
+        (f32.store (local.get $at) (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.load (local.get $at))) (local.get $k))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+)

@@ -5,12 +5,12 @@ import { qRange } from '../../../ir/arith.js';
 import { GENERATED_FILE, assembleQuantizer, generatedSource } from '../../../passes/quantize/wasm/build.js';
 import { QUANTIZE_WASM_BASE64 } from '../../../passes/quantize/wasm/quantize-wasm.js';
 import { tensor } from '../../../ir/tensor.js';
-import { type WeightLayout, type WeightQuantizer, quantizeWeightTs, wasmWeightKernels, weightAlphas } from '../../../passes/quantize/weight-codes.js';
+import { type WeightLayout, type WeightQuantizer, quantizeWeightTs, scaleRowsTs, wasmWeightKernels, weightAlphas } from '../../../passes/quantize/weight-codes.js';
 
 // The WebAssembly weight kernels give exactly what the TypeScript reference loops give: the codes and channel
 // sums (ir/arith quantizeF32 per element), including ties, NaN, infinities and values far outside the code range,
-// and max|w| per slice (NaN propagating), for every layout and however the weight is cut into chunks of the
-// kernel's memory.
+// max|w| per slice (NaN propagating) and rows times per-channel scales (BN folding), for every layout and however
+// the weight is cut into chunks of the kernel's memory.
 
 function run(q: WeightQuantizer, src: Float32Array, scales: readonly number[], layout: WeightLayout, bits: number) {
   const [qmin, qmax] = qRange(bits, true);
@@ -66,5 +66,21 @@ describe('weight kernels: WebAssembly vs TypeScript reference', () => {
         const axis = axisPick >= shape.length - 1 ? undefined : axisPick;
         expect(wasmWeightKernels(chunk).alphas(w, axis)).toEqual(weightAlphas(w, axis));
       }), { seed: 20261128, numRuns: 200 });
+  });
+
+  it('rows times per-channel factors (rounded once to float32) equal the reference, overflow and NaN included', () => {
+    const factor = fc.oneof(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(0, -0, 1e38, -1e-45, Infinity));
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom(16, 24, 64, 2 ** 20), fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      (channels, inner, repeats, chunk, seed) => {
+        const n = channels * inner * repeats;
+        const src = new Float32Array(fc.sample(element, { numRuns: n, seed }));
+        const s = new Float64Array(fc.sample(factor, { numRuns: channels, seed: seed + 1 }));
+        const want = new Float32Array(n), got = new Float32Array(n);
+        scaleRowsTs(src, want, s, inner);
+        wasmWeightKernels(chunk).scaleRows(src, got, s, inner);
+        expect(Array.from(got)).toEqual(Array.from(want));
+      }), { seed: 20261129, numRuns: 200 });
   });
 });
