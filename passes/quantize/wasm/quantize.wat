@@ -6,7 +6,9 @@
 ;; This is ir/arith quantizeF32(x, scale, 0, qmin, qmax) element by element: the quotient is taken in float64
 ;; and rounded once to float32 (f32.demote / f32x4.demote_f64x2_zero, as Math.fround), rounded half to even
 ;; (f32.nearest), NaN truncates to 0 (i32.trunc_sat) which is the zero point, ±Inf saturates and is clamped.
-;; Four elements per step; the last n mod 4 one by one.
+;; Four elements per step; the last n mod 4 one by one. When the scale is itself a float32 value (as computed
+;; scales are) the four quotients are one f32x4.div: the correctly rounded float32 quotient of two float32
+;; values equals the float64 quotient rounded to float32 (53 >= 2·24 + 2 bits, so rounding twice is harmless).
 ;;
 ;; scale: the n float32 values at p times k, in place: f32(f64(x) · k), the product in float64 rounded once to
 ;; float32, as fold-batchnorm's scaleAlong stores x · k into a Float32Array.
@@ -18,8 +20,10 @@
   (func (export "quantize")
     (param $src i32) (param $dst i32) (param $n i32) (param $scale f64) (param $qmin i32) (param $qmax i32) (result i32)
     (local $i i32) (local $end4 i32) (local $x v128) (local $q v128) (local $sum v128) (local $s v128)
-    (local $lo v128) (local $hi v128) (local $total i32) (local $one i32)
+    (local $lo v128) (local $hi v128) (local $total i32) (local $one i32) (local $s32 v128) (local $exact32 i32)
     (local.set $s (f64x2.splat (local.get $scale)))
+    (local.set $s32 (f32x4.splat (f32.demote_f64 (local.get $scale))))
+    (local.set $exact32 (f64.eq (f64.promote_f32 (f32.demote_f64 (local.get $scale))) (local.get $scale)))
     (local.set $lo (i32x4.splat (local.get $qmin)))
     (local.set $hi (i32x4.splat (local.get $qmax)))
     (local.set $sum (v128.const i32x4 0 0 0 0))
@@ -29,13 +33,15 @@
       (loop $four
         (br_if $done4 (i32.ge_u (local.get $i) (local.get $end4)))
         (local.set $x (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
-        ;; lanes 0,1 and 2,3 divided in float64, each pair rounded to float32, joined again
-        (local.set $q
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (f32x4.demote_f64x2_zero (f64x2.div (f64x2.promote_low_f32x4 (local.get $x)) (local.get $s)))
-            (f32x4.demote_f64x2_zero (f64x2.div
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
-              (local.get $s)))))
+        (if (local.get $exact32)
+          (then (local.set $q (f32x4.div (local.get $x) (local.get $s32))))
+          ;; lanes 0,1 and 2,3 divided in float64, each pair rounded to float32, joined again
+          (else (local.set $q
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (f64x2.div (f64x2.promote_low_f32x4 (local.get $x)) (local.get $s)))
+              (f32x4.demote_f64x2_zero (f64x2.div
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+                (local.get $s)))))))
         (local.set $q (i32x4.min_s (i32x4.max_s (i32x4.trunc_sat_f32x4_s (f32x4.nearest (local.get $q))) (local.get $lo)) (local.get $hi)))
         (local.set $sum (i32x4.add (local.get $sum) (local.get $q)))
         ;; the codes lie in [qmin, qmax] within int8: the saturating narrows keep them
