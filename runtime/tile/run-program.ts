@@ -88,9 +88,9 @@ const quantizedCodes = (e: TensorEntry): boolean => e.quant !== undefined && isI
 
 /** Writes the codes the program's input `e` holds for `feed` at e's place in DRAM. */
 function writeEntry(dram: Uint8Array, e: TensorEntry, codec: () => Codec, feed: Tensor): void {
-  if (feed.shape.length !== e.shape.length || feed.shape.some((d, i) => d !== e.shape[i])) {
-    fail(`input '${e.name}' has shape ${shapeStr(feed.shape)} but the program expects ${shapeStr(e.shape)}`);
-  }
+  let sameShape = feed.shape.length === e.shape.length;
+  for (let i = 0; sameShape && i < e.shape.length; i++) sameShape = feed.shape[i] === e.shape[i];
+  if (!sameShape) fail(`input '${e.name}' has shape ${shapeStr(feed.shape)} but the program expects ${shapeStr(e.shape)}`);
   if (feed.dtype === e.dtype) {
     dram.set(tensorBytes(feed), e.addr);
   } else if (quantizedCodes(e) && feed.dtype === 'float32') {
@@ -132,6 +132,7 @@ export class ProgramRunner {
   private readonly machine: TileMachine;
   private readonly inputs: readonly TensorEntry[];
   private readonly outputs: readonly TensorEntry[];
+  private readonly inputNames: ReadonlySet<string>;
   private readonly inputCodecs: readonly (() => Codec)[];
   private readonly outputCodecs: readonly (() => Codec)[];
 
@@ -144,6 +145,7 @@ export class ProgramRunner {
     this.codes = options.codes ?? false;
     this.inputs = program.tensors.filter((e) => e.role === 'input');
     this.outputs = program.tensors.filter((e) => e.role === 'output');
+    this.inputNames = new Set(this.inputs.map((e) => e.name));
     this.inputCodecs = this.inputs.map(lazyCodec);
     this.outputCodecs = this.outputs.map(lazyCodec);
   }
@@ -153,20 +155,23 @@ export class ProgramRunner {
   get outputEntries(): readonly TensorEntry[] { return this.outputs; }
 
   run(feeds: ReadonlyMap<string, Tensor>): ProgramRun {
-    const names = this.inputs.map((e) => e.name);
+    const names = (): string => this.inputs.map((e) => e.name).join(', ');
     for (const name of feeds.keys()) {
-      if (!names.includes(name)) fail(`feed '${name}' is not an input of the program (inputs: ${names.join(', ') || 'none'})`);
+      if (!this.inputNames.has(name)) fail(`feed '${name}' is not an input of the program (inputs: ${names() || 'none'})`);
     }
     const m = this.machine;
     m.reset();
-    this.inputs.forEach((e, i) => {
-      const feed = feeds.get(e.name);
-      if (!feed) fail(`program input '${e.name}' is not fed (inputs: ${names.join(', ')})`);
+    for (let i = 0; i < this.inputs.length; i++) {
+      const e = this.inputs[i]!, feed = feeds.get(e.name);
+      if (!feed) fail(`program input '${e.name}' is not fed (inputs: ${names()})`);
       writeEntry(m.dram, e, this.inputCodecs[i]!, feed);
-    });
+    }
     const counters = m.run();
     const outputs = new Map<string, Tensor>();
-    this.outputs.forEach((e, i) => outputs.set(e.name, readEntry(m.dram, e, this.outputCodecs[i]!, this.codes)));
+    for (let i = 0; i < this.outputs.length; i++) {
+      const e = this.outputs[i]!;
+      outputs.set(e.name, readEntry(m.dram, e, this.outputCodecs[i]!, this.codes));
+    }
     return { outputs, counters };
   }
 }

@@ -66,9 +66,10 @@ export interface RowColumnPool {
 /** y = the pool of x, both row-major codes (planes x H x W in, planes x Hout x Wout out). */
 export function maxPoolWasm(g: RowColumnPool, x: Int8Array, y: Int8Array): void {
   const k = instance(), hout = g.rowsOf.length / 2, wout = g.colsOf.length / 2;
-  // x, y, the two tables (4-byte aligned), one row of scratch.
-  const xAt = 0, yAt = x.length, htAt = 4 * Math.ceil((yAt + y.length) / 4), wtAt = htAt + 4 * g.rowsOf.length, rowsAt = wtAt + 4 * g.colsOf.length;
-  const memory = memoryOf(k, rowsAt + g.w);
+  // x, y (16 bytes on: the row loads may read past x), the two tables (4-byte aligned), one row of scratch
+  // rounded up to whole 16-byte chunks.
+  const xAt = 0, yAt = x.length + 16, htAt = 4 * Math.ceil((yAt + y.length) / 4), wtAt = htAt + 4 * g.rowsOf.length, rowsAt = wtAt + 4 * g.colsOf.length;
+  const memory = memoryOf(k, rowsAt + 16 * Math.ceil(g.w / 16));
   new Int8Array(memory, xAt, x.length).set(x);
   new Int32Array(memory, htAt, g.rowsOf.length).set(g.rowsOf);
   new Int32Array(memory, wtAt, g.colsOf.length).set(g.colsOf);

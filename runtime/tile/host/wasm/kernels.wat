@@ -75,13 +75,13 @@
         (br $tail))))
   ;; y[p][oh][ow] = max over the window's rows r (first row ht[2 oh], ht[2 oh + 1] rows, dH apart) and columns c
   ;; (first wt[2 ow], wt[2 ow + 1] columns, dW apart) of x[p][r][c]; x planes are H x W int8, windows non-empty.
-  ;; ht and wt hold i32 pairs; rows is W bytes of scratch.
+  ;; ht and wt hold i32 pairs; rows is W bytes of scratch rounded up to 16, and memory extends at least 16 bytes
+  ;; past the last plane of x.
   (func (export "maxpool")
     (param $x i32) (param $y i32) (param $planes i32) (param $H i32) (param $W i32) (param $hout i32) (param $wout i32)
     (param $dH i32) (param $dW i32) (param $ht i32) (param $wt i32) (param $rows i32)
     (local $p i32) (local $oh i32) (local $ow i32) (local $plane i32) (local $k i32) (local $cnt i32) (local $src i32)
-    (local $w i32) (local $w16 i32) (local $best i32) (local $c i32) (local $v i32) (local $out i32) (local $step i32)
-    (local.set $w16 (i32.and (local.get $W) (i32.const -16)))
+    (local $w i32) (local $best i32) (local $c i32) (local $v i32) (local $out i32) (local $step i32)
     (local.set $step (i32.mul (local.get $dH) (local.get $W)))
     (local.set $out (local.get $y))
     (block $pdone (loop $ploop
@@ -94,25 +94,25 @@
         (local.set $src (i32.add (local.get $plane)
           (i32.mul (i32.load (i32.add (local.get $ht) (i32.shl (local.get $oh) (i32.const 3)))) (local.get $W))))
         (local.set $cnt (i32.load offset=4 (i32.add (local.get $ht) (i32.shl (local.get $oh) (i32.const 3)))))
-        (memory.copy (local.get $rows) (local.get $src) (local.get $W))
+        ;; Whole 16-byte chunks: the last may read up to 15 bytes past the row (inside memory, the caller
+        ;; leaves room) into rows' padding, which no column reads.
+        (local.set $w (i32.const 0))
+        (block $cpdone (loop $cploop
+          (br_if $cpdone (i32.ge_u (local.get $w) (local.get $W)))
+          (v128.store (i32.add (local.get $rows) (local.get $w)) (v128.load (i32.add (local.get $src) (local.get $w))))
+          (local.set $w (i32.add (local.get $w) (i32.const 16)))
+          (br $cploop)))
         (local.set $k (i32.const 1))
         (block $kdone (loop $kloop
           (br_if $kdone (i32.ge_u (local.get $k) (local.get $cnt)))
           (local.set $src (i32.add (local.get $src) (local.get $step)))
           (local.set $w (i32.const 0))
           (block $vdone (loop $vloop
-            (br_if $vdone (i32.ge_u (local.get $w) (local.get $w16)))
+            (br_if $vdone (i32.ge_u (local.get $w) (local.get $W)))
             (v128.store (i32.add (local.get $rows) (local.get $w))
               (i8x16.max_s (v128.load (i32.add (local.get $rows) (local.get $w))) (v128.load (i32.add (local.get $src) (local.get $w)))))
             (local.set $w (i32.add (local.get $w) (i32.const 16)))
             (br $vloop)))
-          (block $sdone (loop $sloop
-            (br_if $sdone (i32.ge_u (local.get $w) (local.get $W)))
-            (local.set $v (i32.load8_s (i32.add (local.get $src) (local.get $w))))
-            (if (i32.gt_s (local.get $v) (i32.load8_s (i32.add (local.get $rows) (local.get $w))))
-              (then (i32.store8 (i32.add (local.get $rows) (local.get $w)) (local.get $v))))
-            (local.set $w (i32.add (local.get $w) (i32.const 1)))
-            (br $sloop)))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (br $kloop)))
         ;; each output of the row: the maximum of its window's columns of rows
