@@ -161,9 +161,11 @@ export class CostModel implements TileSink {
   private stationaryA = -1;
   private c: CostCounters = freshCounters();
   private limit = Infinity;
-  /** DRAM hazards are tracked for the bytes trackFirst..trackLast only (trackOnly). */
+  /** DRAM hazards are tracked for the bytes trackFirst..trackLast and trackFirst2..trackLast2 only (trackOnly). */
   private trackFirst = 0;
   private trackLast = Infinity;
+  private trackFirst2 = Infinity;
+  private trackLast2 = -Infinity;
 
   constructor(readonly target: Target) {
     this.tile = target.tile;
@@ -188,6 +190,8 @@ export class CostModel implements TileSink {
     this.limit = Infinity;
     this.trackFirst = 0;
     this.trackLast = Infinity;
+    this.trackFirst2 = Infinity;
+    this.trackLast2 = -Infinity;
   }
 
   /** From now on, an instruction after the first `count` throws INSTRUCTION_LIMIT (timing a prefix). */
@@ -196,15 +200,18 @@ export class CostModel implements TileSink {
   }
 
   /**
-   * Tracks DRAM hazards only for accesses touching bytes first..last. Exact when every STORE writes inside
-   * that range and the range is whole pages: a page nothing writes never delays a read, and its readers never
-   * delay a write. Then reads elsewhere (the operands of a GEMM timed alone) cost no scoreboard work. A STORE
-   * outside the range is a tilec bug (invariant).
+   * Tracks DRAM hazards only for accesses touching the given byte ranges (one or two, whole pages). Exact
+   * when every STORE writes inside one of them: a page nothing writes never delays a read, and its readers
+   * never delay a write. Then reads elsewhere (the operands of a GEMM timed alone) cost no scoreboard work.
+   * A STORE outside the ranges is a tilec bug (invariant).
    */
-  trackOnly(first: number, last: number): void {
-    invariant(first % DRAM_PAGE_BYTES === 0 && (last + 1) % DRAM_PAGE_BYTES === 0, `cost model: tracked DRAM range ${first}..${last} is not whole pages`);
-    this.trackFirst = first;
-    this.trackLast = last;
+  trackOnly(ranges: readonly (readonly [first: number, last: number])[]): void {
+    invariant(ranges.length >= 1 && ranges.length <= 2, `cost model: ${ranges.length} tracked DRAM ranges, expected 1 or 2`);
+    for (const [first, last] of ranges) {
+      invariant(first % DRAM_PAGE_BYTES === 0 && (last + 1) % DRAM_PAGE_BYTES === 0, `cost model: tracked DRAM range ${first}..${last} is not whole pages`);
+    }
+    [this.trackFirst, this.trackLast] = ranges[0]!;
+    [this.trackFirst2, this.trackLast2] = ranges[1] ?? [Infinity, -Infinity];
   }
 
   /** Counts one instruction, or throws INSTRUCTION_LIMIT when the limit is reached. */
@@ -215,9 +222,9 @@ export class CostModel implements TileSink {
     return c;
   }
 
-  /** True when bytes first..last touch the tracked range. */
+  /** True when bytes first..last touch a tracked range. */
   private tracked(first: number, last: number): boolean {
-    return last >= this.trackFirst && first <= this.trackLast;
+    return (last >= this.trackFirst && first <= this.trackLast) || (last >= this.trackFirst2 && first <= this.trackLast2);
   }
 
   /** Cycles a queue is occupied moving `bytes` (at least one cycle per instruction). */
@@ -300,7 +307,9 @@ export class CostModel implements TileSink {
     const rowBytes = mode === 'raw32' ? cols * 4 : cols;
     const tableBytes = mode === 'raw32' ? 0 : (perRow ? rows : 1) * REQUANT_ENTRY_BYTES;
     const last = dram + (rows - 1) * stride + rowBytes - 1;
-    if (dram < this.trackFirst || last > this.trackLast) invariant(false, `cost model: STORE to ${dram}..${last} outside the tracked DRAM range`);
+    if ((dram < this.trackFirst || last > this.trackLast) && (dram < this.trackFirst2 || last > this.trackLast2)) {
+      invariant(false, `cost model: STORE to ${dram}..${last} outside the tracked DRAM ranges`);
+    }
     c.stores++; c.storeBytes += rows * rowBytes; c.tableBytes += tableBytes;
     let ready = Math.max(this.queueFree[STOREQ]!, this.acc.readReady(acc, STOREQ));
     ready = Math.max(ready, this.dramSpan(dram, stride, rows, rowBytes, STOREQ, WRITE_READY, 0));

@@ -91,7 +91,7 @@ function trackWrittenPages(model: CostModel, steps: readonly Step[], addr: (v: s
     }
   }
   if (first > last) return;
-  model.trackOnly(Math.floor(first / DRAM_PAGE_BYTES) * DRAM_PAGE_BYTES, (Math.floor(last / DRAM_PAGE_BYTES) + 1) * DRAM_PAGE_BYTES - 1);
+  model.trackOnly([[Math.floor(first / DRAM_PAGE_BYTES) * DRAM_PAGE_BYTES, (Math.floor(last / DRAM_PAGE_BYTES) + 1) * DRAM_PAGE_BYTES - 1]]);
 }
 
 export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = {}): EmitResult {

@@ -45,8 +45,7 @@ export function freshCostModel(target: Target): CostModel {
 /** freshCostModel tracking DRAM hazards only where `spec` writes (exact for a GEMM timed alone: memo.ts writtenPages). */
 export function gemmCostModel(spec: GemmSpec, target: Target): CostModel {
   const model = freshCostModel(target);
-  const [first, last] = writtenPages(spec);
-  model.trackOnly(first, last);
+  model.trackOnly(writtenPages(spec));
   return model;
 }
 

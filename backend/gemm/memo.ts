@@ -11,10 +11,10 @@ import type { Schedule } from './schedule.js';
 // whose page ranges overlap (transitively) into clusters: no page is shared by two clusters. Moving a whole
 // cluster by a multiple of DRAM_PAGE_BYTES renames its pages one to one and changes nothing else, so the
 // same schedule gives the same counters. Moreover a GEMM timed alone writes only C and scratch, so its
-// timings track hazards only on the pages spanning the clusters that hold them (writtenPages; exact, see
-// CostModel.trackOnly), and clusters outside that span may lie anywhere. A timing is therefore keyed by the
-// geometry and, per cluster inside the span, its members, their byte offsets from the cluster's lowest
-// address, and that address modulo DRAM_PAGE_BYTES.
+// timings track hazards only on their pages (writtenPages; exact, see CostModel.trackOnly): an operand
+// sharing none of those pages is never tracked, and its cluster may lie anywhere. A timing is therefore keyed
+// by the geometry and, per cluster holding C or scratch, its members, their byte offsets from the cluster's
+// lowest address, and that address modulo DRAM_PAGE_BYTES.
 // docs/isa.md, "GEMM tiling" (how the search is made fast).
 
 type Range = readonly [first: number, last: number];
@@ -62,36 +62,25 @@ function clusters(spec: GemmSpec): Cluster[] {
 }
 
 /**
- * Each page cluster inside the written pages (writtenPages) as "lowest address mod DRAM_PAGE_BYTES:
- * member@offset from that address,...". Clusters outside are left out: the cost model does not track them
- * (CostModel.trackOnly), so where they lie changes nothing. Equal lists mean equal placements up to
- * whole-page moves of each tracked cluster.
+ * Each page cluster holding C or scratch as "lowest address mod DRAM_PAGE_BYTES:member@offset from that
+ * address,...". Other clusters are left out: they share no page with what the GEMM writes, so the cost model
+ * does not track them (writtenPages) and where they lie changes nothing. Equal lists mean equal placements
+ * up to whole-page moves of each tracked cluster.
  */
 export function pageClusters(spec: GemmSpec): string[] {
-  const all = clusters(spec);
-  const [first, last] = writtenPageRange(all);
-  return all.filter((c) => c.p1 >= first && c.p0 <= last)
+  return clusters(spec).filter(holdsWritten)
     .map((c) => `${c.base % DRAM_PAGE_BYTES}:${c.members.map((o) => `${o.name}@${o.range[0] - c.base}`).join(',')}`);
 }
 
-/** First and last page of the clusters holding a written operand (C, scratch). */
-function writtenPageRange(all: readonly Cluster[]): readonly [number, number] {
-  let p0 = Infinity, p1 = -Infinity;
-  for (const c of all) {
-    if (!c.members.some((o) => o.name === 'C' || o.name === 'scratch')) continue;
-    p0 = Math.min(p0, c.p0);
-    p1 = Math.max(p1, c.p1);
-  }
-  return [p0, p1];
-}
+const holdsWritten = (c: Cluster): boolean => c.members.some((o) => o.name === 'C' || o.name === 'scratch');
 
 /**
- * Whole pages (first and last byte) spanning every cluster that holds a written operand (C, scratch): a
- * GEMM timed alone writes nothing else, so DRAM hazards outside them need no tracking (CostModel.trackOnly).
+ * The whole pages (first and last byte) of C and of scratch: a GEMM timed alone stores nowhere else, so
+ * accesses touching neither need no hazard tracking (CostModel.trackOnly).
  */
-export function writtenPages(spec: GemmSpec): Range {
-  const [p0, p1] = writtenPageRange(clusters(spec));
-  return [p0 * DRAM_PAGE_BYTES, (p1 + 1) * DRAM_PAGE_BYTES - 1];
+export function writtenPages(spec: GemmSpec): Range[] {
+  const pages = ([first, last]: Range): Range => [Math.floor(first / DRAM_PAGE_BYTES) * DRAM_PAGE_BYTES, (Math.floor(last / DRAM_PAGE_BYTES) + 1) * DRAM_PAGE_BYTES - 1];
+  return operandRanges(spec).filter((o) => o.name === 'C' || o.name === 'scratch').map((o) => pages(o.range));
 }
 
 const scheduleKey = (s: Schedule): string => `${s.dataflow}/${s.partials ?? '-'}/${s.ti}/${s.tj}/${s.tk}/${s.spadBuffers}/${s.accBuffers}/${s.reuse}`;

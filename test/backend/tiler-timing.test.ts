@@ -115,13 +115,18 @@ describe('tracking DRAM hazards only on the written pages', () => {
     expect(() => model.store(0, 0, 8, 4, 4, 'raw32', 0, false, 0, 0)).toThrow(/outside the tracked DRAM range/);
   });
 
-  it('covers whole pages around C and scratch', () => {
-    const spec = specAt(8, 8, 8, 0, packed(8, 8, 8, 0, 5000, 0, ['a', 'b', 'c', 'bias', 'table', 'scratch']));
-    const [first, last] = writtenPages(spec);
-    expect(first % DRAM_PAGE_BYTES).toBe(0);
-    expect((last + 1) % DRAM_PAGE_BYTES).toBe(0);
-    expect(first).toBeLessThanOrEqual(spec.c.addr);
-    expect(last).toBeGreaterThanOrEqual(spec.scratch!.addr + spec.scratch!.bytes - 1);
+  it('covers the whole pages of C and of scratch', () => {
+    const spec = specAt(8, 8, 8, 0, packed(8, 8, 8, 0, 5000, 3000, ['a', 'b', 'c', 'bias', 'table', 'scratch']));
+    const ranges = writtenPages(spec);
+    expect(ranges).toHaveLength(2);
+    for (const [first, last] of ranges) {
+      expect(first % DRAM_PAGE_BYTES).toBe(0);
+      expect((last + 1) % DRAM_PAGE_BYTES).toBe(0);
+    }
+    expect(ranges[0]![0]).toBeLessThanOrEqual(spec.c.addr);
+    expect(ranges[0]![1]).toBeGreaterThanOrEqual(spec.c.addr + 8 * 8 - 1);
+    expect(ranges[1]![0]).toBeLessThanOrEqual(spec.scratch!.addr);
+    expect(ranges[1]![1]).toBeGreaterThanOrEqual(spec.scratch!.addr + spec.scratch!.bytes - 1);
   });
 });
 
