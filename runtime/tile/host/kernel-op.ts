@@ -10,7 +10,9 @@ import type { HostGather } from './im2col-gather.js';
 // A host operation that runs one IR op with the reference kernels — the very functions
 // runGraph(graph, feeds, evaluateFloat) calls for the integer reference — on operands read from DRAM.
 // There is therefore no second copy of any arithmetic: a host op equals the reference by construction,
-// and only the operand plumbing and the cycle charge (backend/host-ops.ts) live here.
+// and only the operand plumbing and the cycle charge (backend/host-ops.ts) live here. The fast paths
+// (fast-paths.ts) call the same ir/arith rules or tables built from the kernels themselves; the one
+// re-implementation, the WebAssembly quantizeF32 (wasm/kernels.wat), is held equal to it by tests.
 //
 // An operand block is program data (never DRAM), so what it decodes to — the node, the cycle charge, and
 // the op's fast path if it has one (fast-paths.ts) — is computed on its first call and reused on every later call and run.
