@@ -25,9 +25,6 @@ function kernelTable(node: Node, channels: number): Float64Array | undefined {
   }
 }
 
-/** The channel count of a per-channel (axis 1) rule, or 1 when `perChannel` is false. */
-const channelsOf = (shape: readonly number[], perChannel: boolean): number => (perChannel ? shape[1] ?? 0 : 1);
-
 /** Writes y from x by a table of every code's result per channel: (dram, elements, elements per channel run). */
 type Lookup = (dram: Uint8Array, n: number, inner: number) => boolean;
 
