@@ -3,7 +3,7 @@ import { CostModel, INSTRUCTION_LIMIT, dramBytes, type CostCounters } from '../c
 import { writtenPages } from './memo.js';
 import type { GemmDims, GemmSpec } from './spec.js';
 import { emitSchedule } from './emit.js';
-import { estimateSchedule } from './search.js';
+import { estimateSchedule, estimateTerms } from './search.js';
 import type { Schedule } from './schedule.js';
 
 // Choosing among candidate schedules in three rounds, each more exact and on fewer schedules:
@@ -113,8 +113,9 @@ export function pickSchedule(timed: readonly Timed[], baseline?: Timed): Timed |
  */
 export function chooseSchedule(spec: GemmSpec, d: GemmDims, target: Target, candidates: readonly Schedule[],
   timeFull: (schedule: Schedule) => CostCounters = (schedule) => timeFully(spec, d, target, schedule)): { finalists: Timed[]; timed: number } {
+  const terms = estimateTerms(d, target, spec);
   const estimated = candidates
-    .map((schedule, i) => ({ schedule, i, ...estimateSchedule(schedule, d, target, spec) }))
+    .map((schedule, i) => ({ schedule, i, ...estimateSchedule(schedule, d, target, spec, terms) }))
     .sort((x, y) => x.cycles - y.cycles || x.i - y.i);
   const shortlist = estimated.slice(0, SHORTLIST);
   const picked = new Set(shortlist.map((e) => e.i));

@@ -97,23 +97,18 @@ export function estimateCycles(s: Schedule, d: GemmDims, target: Target, spec: G
  * estimateCycles, and the DMA queues' total occupancy (load + store cycles, a proxy for the DRAM bytes the
  * schedule moves: gathered loads are counted as if B were in DRAM).
  */
-export function estimateSchedule(s: Schedule, d: GemmDims, target: Target, spec: GemmSpec): { cycles: number; dma: number } {
-  const t = d.t, bw = target.dramBytesPerCycle, lat = target.latency;
-  const xfer = (bytes: number): number => Math.max(1, Math.ceil(bytes / bw));
+export function estimateSchedule(s: Schedule, d: GemmDims, target: Target, spec: GemmSpec, g: EstimateTerms = estimateTerms(d, target, spec)): { cycles: number; dma: number } {
+  const t = d.t, lat = target.latency;
   const nIb = Math.ceil(d.nI / s.ti), nJb = Math.ceil(d.nJ / s.tj), nKb = Math.ceil(d.nK / s.tk);
   const os = s.dataflow === 'output-stationary';
   const spill = !os && s.partials === 'spill';
-  const aOnce = overTiles(d.m, d.k, t, (r, c) => xfer(r * c));
-  const bOnce = overTiles(d.k, d.n, t, (r, c) => xfer(r * c));
   const aTimes = !s.reuse ? nJb : os ? (nKb <= s.spadBuffers ? 1 : nJb) : 1;
   const bTimes = s.reuse && nJb * nKb <= s.spadBuffers ? 1 : nIb;
-  const tableBytes = spec.requant ? (spec.requant.perRow ? (r: number) => r * REQUANT_ENTRY_BYTES : () => REQUANT_ENTRY_BYTES) : () => 0;
-  const outBytes = spec.requant ? 1 : 4;
-  let load = aOnce * aTimes + bOnce * bTimes;
-  if (spec.bias !== undefined) load += overTiles(d.m, d.n, t, (r) => xfer(4 * r));
-  let store = overTiles(d.m, d.n, t, (r, c) => xfer(r * c * outBytes + tableBytes(r)));
+  let load = g.aOnce * aTimes + g.bOnce * bTimes;
+  if (spec.bias !== undefined) load += g.biasLoad;
+  let store = g.store;
   if (spill) {
-    const partial = overTiles(d.m, d.n, t, (r, c) => xfer(4 * r * c)) * (nKb - 1);
+    const partial = g.partial * (nKb - 1);
     load += partial;
     store += partial;
   }
@@ -127,7 +122,35 @@ export function estimateSchedule(s: Schedule, d: GemmDims, target: Target, spec:
   const inner = s.spadBuffers === 2 ? Math.max(c, l + (lat.load + lat.matmul) / 2) : c + l + lat.load + lat.matmul;
   const co = compute / outs, so = store / outs;
   const outer = s.accBuffers === 2 ? Math.max(co, so + (lat.matmul + lat.store) / 2) : co + so + lat.matmul + lat.store;
-  const firstLoad = overTiles(Math.min(d.m, s.ti * t), Math.min(d.k, s.tk * t), t, (r, c) => xfer(r * c))
-    + overTiles(Math.min(d.k, s.tk * t), Math.min(d.n, s.tj * t), t, (r, c) => xfer(r * c));
+  const firstLoad = overTiles(Math.min(d.m, s.ti * t), Math.min(d.k, s.tk * t), t, g.xfer)
+    + overTiles(Math.min(d.k, s.tk * t), Math.min(d.n, s.tj * t), t, g.xfer);
   return { cycles: Math.max(steps * inner, outs * outer, load, compute, store) + firstLoad + lat.load + lat.matmul + lat.store, dma: load + store };
+}
+
+/** The parts of estimateSchedule that depend on the GEMM only (computed once for all its candidates). */
+export interface EstimateTerms {
+  /** Transfer cycles of one tile of r×c bytes. */
+  readonly xfer: (rows: number, cols: number) => number;
+  readonly aOnce: number;
+  readonly bOnce: number;
+  readonly biasLoad: number;
+  readonly store: number;
+  /** Load (and store) cycles of one round of spilled partial sums. */
+  readonly partial: number;
+}
+
+export function estimateTerms(d: GemmDims, target: Target, spec: GemmSpec): EstimateTerms {
+  const t = d.t, bw = target.dramBytesPerCycle;
+  const xferBytes = (bytes: number): number => Math.max(1, Math.ceil(bytes / bw));
+  const xfer = (r: number, c: number): number => xferBytes(r * c);
+  const tableBytes = spec.requant ? (spec.requant.perRow ? (r: number) => r * REQUANT_ENTRY_BYTES : () => REQUANT_ENTRY_BYTES) : () => 0;
+  const outBytes = spec.requant ? 1 : 4;
+  return {
+    xfer,
+    aOnce: overTiles(d.m, d.k, t, xfer),
+    bOnce: overTiles(d.k, d.n, t, xfer),
+    biasLoad: overTiles(d.m, d.n, t, (r) => xferBytes(4 * r)),
+    store: overTiles(d.m, d.n, t, (r, c) => xferBytes(r * c * outBytes + tableBytes(r))),
+    partial: overTiles(d.m, d.n, t, (r, c) => xferBytes(4 * r * c)),
+  };
 }
