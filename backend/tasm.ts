@@ -226,6 +226,9 @@ function lit(b: Uint8Array, o: number, text: Uint8Array): number {
 /** Writes an integer as `${v}` does (|v| < 2^53); returns the offset after it. */
 function dec(b: Uint8Array, o: number, v: number): number {
   if (v < 0) { b[o++] = 0x2d; v = -v; }
+  // Most fields (slots, rows, cols) are one or two digits.
+  if (v < 10) { b[o] = 0x30 + v; return o + 1; }
+  if (v < 100) { const q = Math.floor(v / 10); b[o] = 0x30 + q; b[o + 1] = 0x30 + (v - 10 * q); return o + 2; }
   let digits = 1;
   for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
   for (let i = o + digits - 1; i >= o; i--) { b[i] = 0x30 + (v % 10); v = Math.floor(v / 10); }
