@@ -157,6 +157,7 @@ export class CostModel implements TileSink {
   private readonly tile: number;
   private readonly bandwidth: number;
   private readonly latency: Float64Array;
+  private readonly computeLatency: number;
   /** Scratchpad slot of the A tile held in the array by the last MATMUL (-1: none yet). */
   private stationaryA = -1;
   private c: CostCounters = freshCounters();
@@ -171,6 +172,7 @@ export class CostModel implements TileSink {
     this.tile = target.tile;
     this.bandwidth = target.dramBytesPerCycle;
     this.latency = Float64Array.of(target.latency.load, target.latency.matmul, target.latency.store);
+    this.computeLatency = this.latency[COMPUTEQ]!;
   }
 
   /** The counters so far (reset() starts a new object; one already handed out keeps its values). */
@@ -272,8 +274,9 @@ export class CostModel implements TileSink {
   }
 
   matmul(acc: number, a: number, b: number, m: number, n: number, k: number, accumulate: boolean): void {
-    const c = this.count();
-    c.matmuls++; c.macs += m * n * k;
+    const c = this.c;
+    if (c.instructions >= this.limit) throw INSTRUCTION_LIMIT;
+    c.instructions++; c.matmuls++; c.macs += m * n * k;
     // The hottest instruction of a timing: the slot scoreboard steps written out (readReady of a and b,
     // writeReady of acc, then the marks), with the same results.
     const sp = this.spad, ac = this.acc;
@@ -292,7 +295,12 @@ export class CostModel implements TileSink {
     // a different A tile takes t cycles, overlapped with that MATMUL's own streaming (docs/isa.md §6).
     const occupancy = a === this.stationaryA ? n : Math.max(n, this.tile);
     this.stationaryA = a;
-    const done = this.issue(COMPUTEQ, ready, occupancy);
+    // issue() on the compute queue, written out.
+    const free = ready + occupancy;
+    this.queueFree[COMPUTEQ] = free;
+    const done = free + this.computeLatency;
+    if (done > this.end) { this.end = done; c.cycles = done; }
+    c.busy.compute += occupancy;
     const spRead = sp.read1;
     if (done > spRead[a]!) spRead[a] = done;
     if (done > spRead[b]!) spRead[b] = done;
