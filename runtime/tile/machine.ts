@@ -4,7 +4,7 @@ import { tensor, numel, type Tensor } from '../../ir/tensor.js';
 import { newTensorData } from '../../ir/dtype.js';
 import { INSTRUCTION_BYTES, OP, MATMUL_ACCUMULATE, PRELOAD_BROADCAST, PRELOAD_ZERO, REQUANT_ENTRY_BYTES, STORE_PER_ROW, STORE_RAW32 } from '../../backend/isa.js';
 import { CostModel, type CostCounters } from '../../backend/cost.js';
-import { gatherDescriptorBytes, gatherFootprint, readGatherDescriptor, type GatherFootprint } from '../../backend/gather.js';
+import { MAX_GATHER_RANK, gatherDescriptorBytes, gatherFootprint, readGatherDescriptor, type GatherFootprint } from '../../backend/gather.js';
 import { type Im2ColGeometry, im2colTileSources } from '../../ir/im2col.js';
 import { accumulatorSlots, scratchpadSlots } from '../../backend/target.js';
 import { decodeCode, dtypeBytes, hex, validateProgram, type TensorEntry, type TileProgram } from '../../backend/program.js';
@@ -117,13 +117,18 @@ export class TileMachine {
    */
   private readonly checked: Uint8Array;
   /**
-   * At the first instruction of a run of checked LOAD, PRELOAD, MATMUL, STORE and FENCE instructions, the
-   * index after its last (0 elsewhere): run() hands the whole run to the WebAssembly runBlock in one call.
-   * blockStoreLo/Hi: the DRAM range its STOREs write (for the descriptor epoch).
+   * At the first instruction of a run of checked LOAD, PRELOAD, MATMUL, LOAD_IM2COL and FENCE instructions and
+   * STOREs that cannot write a gather descriptor, the index after its last (0 elsewhere): run() hands the whole
+   * run to the WebAssembly runBlock in one call. blockStoreLo/Hi: the DRAM range its STOREs write (for the
+   * descriptor epoch); blockGatherFrom: where its first LOAD_IM2COL is in gatherList (all of them, in order).
    */
   private readonly blockEnd: Int32Array;
   private readonly blockStoreLo: Float64Array;
   private readonly blockStoreHi: Float64Array;
+  private readonly blockGatherFrom: Int32Array;
+  private gatherList = new Int32Array(0);
+  /** The CachedGather each LOAD_IM2COL's WebAssembly gather record was last written from. */
+  private readonly recorded: (CachedGather | undefined)[] = [];
 
   constructor(program: TileProgram, options: TileMachineOptions = {}) {
     validateProgram(program, 'tile program');
@@ -164,6 +169,7 @@ export class TileMachine {
     this.blockEnd = new Int32Array(blocks ? this.count : 0);
     this.blockStoreLo = new Float64Array(blocks ? this.count : 0);
     this.blockStoreHi = new Float64Array(blocks ? this.count : 0);
+    this.blockGatherFrom = new Int32Array(blocks ? this.count : 0);
     if (blocks) this.findBlocks();
     this.reset();
   }
@@ -223,8 +229,12 @@ export class TileMachine {
     for (let i = 0; i < count; i++) {
       this.index = i;
       if (blocks && blockEnd[i]! > 0) {
-        i = this.runBlock(i) - 1;
-        continue;
+        const next = this.runBlock(i);
+        if (next > i) {
+          i = next - 1;
+          continue;
+        }
+        this.index = i; // nothing ran: instruction i (a LOAD_IM2COL) goes its own way below
       }
       const w = i * WORD_U32;
       const head = words[w]!, extents = words[w + 1]!;
@@ -313,34 +323,81 @@ export class TileMachine {
     return model.counters;
   }
 
-  /** Fills blockEnd, blockStoreLo and blockStoreHi (see there). */
+  /** Fills blockEnd, blockStoreLo, blockStoreHi, blockGatherFrom and gatherList (see there). */
   private findBlocks(): void {
-    const words = this.words;
-    const inBlock = (i: number): boolean => {
-      const op = words[i * WORD_U32]! & 0xff;
-      return op === OP_FENCE || (this.checked[i] === 1 && (op === OP_LOAD || op === OP_PRELOAD || op === OP_MATMUL || op === OP_STORE));
+    const words = this.words, count = this.count;
+    // Every address a descriptor may occupy: the LOAD_IM2COLs' descriptor addresses, each up to the largest descriptor.
+    const gathers: number[] = [], descs: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if ((words[i * WORD_U32]! & 0xff) === OP_LOAD_IM2COL) { gathers.push(i); descs.push(words[i * WORD_U32 + 3]!); }
+    }
+    this.gatherList = Int32Array.from(gathers);
+    const starts = Float64Array.from(new Set(descs)).sort(), span = gatherDescriptorBytes(MAX_GATHER_RANK);
+    const storeRange = (w: number): [number, number] => {
+      const head = words[w]!, rows = head >>> 16, cols = words[w + 1]! & 0xffff, addr = words[w + 3]!, stride = words[w + 4]!;
+      return [addr, addr + (rows - 1) * stride + ((head >>> 8) & STORE_RAW32_FLAG ? 4 * cols : cols)];
     };
-    for (let i = 0; i < this.count;) {
+    const mayWriteDescriptor = (lo: number, hi: number): boolean => {
+      // The first descriptor start >= lo − span, then whether it begins before hi.
+      let a = 0, b = starts.length;
+      while (a < b) { const m = (a + b) >>> 1; if (starts[m]! < lo - span + 1) a = m + 1; else b = m; }
+      return a < starts.length && starts[a]! < hi;
+    };
+    const inBlock = (i: number): boolean => {
+      const w = i * WORD_U32, op = words[w]! & 0xff;
+      if (op === OP_FENCE) return true;
+      if (this.checked[i] !== 1) return false;
+      if (op === OP_STORE) return !mayWriteDescriptor(...storeRange(w));
+      return op === OP_LOAD || op === OP_PRELOAD || op === OP_MATMUL || op === OP_LOAD_IM2COL;
+    };
+    for (let i = 0, g = 0; i < count;) {
       if (!inBlock(i)) { i++; continue; }
+      while (g < gathers.length && gathers[g]! < i) g++;
       let end = i, lo = Infinity, hi = -Infinity;
-      for (; end < this.count && inBlock(end); end++) {
-        const w = end * WORD_U32, head = words[w]!;
-        if ((head & 0xff) !== OP_STORE) continue;
-        const rows = head >>> 16, cols = words[w + 1]! & 0xffff, addr = words[w + 3]!, stride = words[w + 4]!;
-        const rowBytes = (head >>> 8) & STORE_RAW32_FLAG ? 4 * cols : cols;
-        lo = Math.min(lo, addr);
-        hi = Math.max(hi, addr + (rows - 1) * stride + rowBytes);
+      for (; end < count && inBlock(end); end++) {
+        if ((words[end * WORD_U32]! & 0xff) !== OP_STORE) continue;
+        const [a, b] = storeRange(end * WORD_U32);
+        lo = Math.min(lo, a);
+        hi = Math.max(hi, b);
       }
       this.blockEnd[i] = end;
       this.blockStoreLo[i] = lo;
       this.blockStoreHi[i] = hi;
+      this.blockGatherFrom[i] = g;
       i = end;
     }
   }
 
-  /** Runs the block from instruction i (see blockEnd); returns the index after it. */
+  /**
+   * Runs the block from instruction i (see blockEnd); returns the index to go on from. Its LOAD_IM2COLs are
+   * resolved first (their descriptors cannot change within the block: its STOREs cannot write them), their
+   * footprints recorded in order and their gather records written; at one that would fault or needs the
+   * TypeScript gather the block stops short, and run() goes on from it one instruction at a time.
+   */
   private runBlock(i: number): number {
-    const end = this.blockEnd[i]!, wasm = this.wasm!;
+    let end = this.blockEnd[i]!;
+    const wasm = this.wasm!, words = this.words, list = this.gatherList, trace = this.trace;
+    for (let p = this.blockGatherFrom[i]!; p < list.length && list[p]! < end; p++) {
+      const j = list[p]!, w = j * WORD_U32;
+      this.index = j;
+      let g: CachedGather;
+      try {
+        g = this.gatherOf(words[w + 3]!, words[w + 4]!, words[w + 5]!, words[w]! >>> 16, words[w + 1]! & 0xffff);
+      } catch (e) {
+        if (!(e instanceof TilecError)) throw e;
+        end = j;
+        break;
+      }
+      const wt = g.desc.tables;
+      if (wt === undefined) { end = j; break; }
+      if (this.recorded[j] !== g) {
+        const row0 = words[w + 4]!, col0 = words[w + 5]!;
+        wasm.setGatherRecord(j, wt.rowTab + 8 * row0, wt.colTab + 4 * col0, wt.colStride, wt.idxTab + 32 * col0, col0, g.desc.padValue);
+        this.recorded[j] = g;
+      }
+      trace.push3(g.footprint.bytes, g.footprint.first, g.footprint.last);
+    }
+    if (end === i) return i;
     const bad = wasm.runBlock(i, end);
     if (bad >= 0) {
       // A requantizing STORE's table entry was bad: fault there, as the instruction-by-instruction path does.

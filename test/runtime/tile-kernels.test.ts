@@ -274,9 +274,13 @@ describe("tile machine faults: 'wasm' equals 'ts'", () => {
     }
   });
 
-  it('a gather outside the matrix or through a corrupt descriptor faults with the same message', () => {
+  it('a gather outside the matrix or through a corrupt descriptor faults with the same message, after the same stores', () => {
     const good = randomGatherProgram({ tile: 8, rank: 2, seed: 3, ops: 2, rewrite: 'none' }).program;
+    // After a store (its bytes must be in DRAM at the fault) and a good gather, in one run of instructions.
     const outside = new CodeBuilder();
+    outside.preload(0, 'broadcast', DESC, 0, 8, 8);
+    outside.store(0, X, 32, 8, 8, 'raw32', 0, false, 0, 0);
+    outside.loadIm2col(1, DESC, 0, 0, 1, 1);
     outside.loadIm2col(0, DESC, 0, 100000, 1, 1);
     const corrupt = { ...good.constants[0]!, data: good.constants[0]!.data.slice() };
     new DataView(corrupt.data.buffer).setInt32(4, 9, true); // rank 9

@@ -19,7 +19,7 @@ type GatherIm2colExport = (dst: number, t: number, rows: number, cols: number, r
 type StoreRequantExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number, table: number, perRow: number, qmin: number, qmax: number, tmp: number) => number;
 type StoreRawExport = (acc: number, t: number, dst: number, stride: number, rows: number, cols: number) => void;
 type PreloadExport = (acc: number, t: number, src: number, stride: number, rows: number, cols: number, mode: number) => void;
-type RunBlockExport = (code: number, from: number, to: number, t: number, spad: number, acc: number, pack: number, tmp: number, packs: number, keys: number, packBytes: number, badAt: number) => number;
+type RunBlockExport = (code: number, from: number, to: number, t: number, spad: number, acc: number, pack: number, tmp: number, packs: number, keys: number, packBytes: number, badAt: number, limit: number) => number;
 
 let probe: WasmTileMemory | undefined;
 
@@ -52,9 +52,18 @@ interface Layout {
   readonly spad: number; readonly acc: number; readonly pack: number; readonly tmp: number; readonly tables: number;
   /** Per scratchpad slot a packed-B area (packBytes each, from `packs`) and its int32 key (from `keys`); packs = 0: none. */
   readonly packs: number; readonly keys: number; readonly packBytes: number;
-  /** A copy of the program's code for runBlock (code = 0: none), and one int32 for its bad row. */
-  readonly code: number; readonly badAt: number;
+  /** A copy of the program's code for runBlock (code = 0: none), one int32 for its bad row, and 32-byte gather records (one per LOAD_IM2COL). */
+  readonly code: number; readonly badAt: number; readonly records: number;
   readonly pages: number;
+}
+
+const LOAD_IM2COL_OPCODE = 0x06;
+
+/** How many LOAD_IM2COLs `code` holds. */
+function countGathers(code: Uint8Array): number {
+  let n = 0;
+  for (let o = 0; o < code.length; o += 32) if (code[o] === LOAD_IM2COL_OPCODE) n++;
+  return n;
 }
 
 /** Programs up to this size are copied into the memory so that runs of instructions execute in one call. */
@@ -63,7 +72,7 @@ const MAX_CODE_COPY_BYTES = 256 * 2 ** 20;
 /** Packed-B areas per scratchpad slot are kept up to this many bytes (beyond it every MATMUL packs afresh). */
 const MAX_PACK_CACHE_BYTES = 256 * 2 ** 20;
 
-function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, packCache: boolean, codeBytes: number): Layout {
+function layout(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, packCache: boolean, codeBytes: number, recordBytes: number): Layout {
   const spad = align(dramBytes + OVERREAD, 16);
   const acc = align(spad + spadBytes + OVERREAD, 16);
   // Packed B: ceil(t/2) k-pairs × 64·ceil(t/16) bytes; then 64 bytes for a partial column group (or a partial gathered row).
@@ -77,9 +86,9 @@ function layout(t: number, dramBytes: number, spadBytes: number, accWords: numbe
   const cache = packCache && slots * packBytes <= MAX_PACK_CACHE_BYTES;
   const keys = align(tables + tableBytes, 16), packs = cache ? align(keys + 4 * slots, 16) : 0;
   const badAt = align(cache ? packs + slots * packBytes : keys + 4 * slots, 16);
-  const code = codeBytes > 0 ? badAt + 16 : 0;
-  const end = badAt + 16 + codeBytes;
-  return { spad, acc, pack, tmp, tables, packs, keys, packBytes, code, badAt, pages: Math.max(1, Math.ceil(end / PAGE)) };
+  const code = codeBytes > 0 ? badAt + 16 : 0, records = badAt + 16 + codeBytes;
+  const end = records + (codeBytes > 0 ? recordBytes : 0);
+  return { spad, acc, pack, tmp, tables, packs, keys, packBytes, code, badAt, records, pages: Math.max(1, Math.ceil(end / PAGE)) };
 }
 
 /**
@@ -125,13 +134,20 @@ export class WasmTileMemory {
    */
   static create(t: number, dramBytes: number, spadBytes: number, accWords: number, tableBytes = 0, code?: Uint8Array): WasmTileMemory | undefined {
     const tables = align(tableBytes, 16), codeBytes = code !== undefined && code.length <= MAX_CODE_COPY_BYTES ? code.length : 0;
+    const gathers = codeBytes > 0 ? countGathers(code!) : 0;
     // What does not fit is dropped: first the code copy (each instruction is then its own call), then the
     // packed-B cache, then the tables (LOAD_IM2COL then takes the TypeScript path); the rest still runs here.
     for (const [tb, cache, cb] of [[tables, true, codeBytes], [tables, true, 0], [tables, false, 0], [0, false, 0]] as const) {
-      const l = layout(t, dramBytes, spadBytes, accWords, tb, cache, cb);
+      const l = layout(t, dramBytes, spadBytes, accWords, tb, cache, cb, 32 * gathers);
       if (l.pages > MAX_PAGES) continue;
       const m = new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tb);
-      if (cb > 0) new Uint8Array(m.words.buffer, l.code, cb).set(code!);
+      if (cb > 0) {
+        new Uint8Array(m.words.buffer, l.code, cb).set(code!);
+        // Each LOAD_IM2COL's record address into its reserved bytes 24..27 (in this copy only).
+        for (let o = 0, r = l.records; o < cb; o += 32) {
+          if (code![o] === LOAD_IM2COL_OPCODE) { m.words[(l.code + o + 24) / 4] = r; r += 32; }
+        }
+      }
       return m;
     }
     return undefined;
@@ -185,7 +201,21 @@ export class WasmTileMemory {
    * `badRow()` is bad (it stopped there, as the instruction-by-instruction path does).
    */
   runBlock(from: number, to: number): number {
-    return this.runBlockFn(this.codeOffset, from, to, this.t, this.spadOffset, this.accOffset, this.pack, this.tmp, this.packs, this.keysOffset, this.packBytes, this.badAt);
+    return this.runBlockFn(this.codeOffset, from, to, this.t, this.spadOffset, this.accOffset, this.pack, this.tmp, this.packs, this.keysOffset, this.packBytes, this.badAt, this.windowLimit);
+  }
+
+  /**
+   * Fills the gather record of LOAD_IM2COL `index` (see runBlock in matmul.wat) with gatherIm2col's operands
+   * for this run (as gatherIm2col() takes them).
+   */
+  setGatherRecord(index: number, rowTab: number, colTab: number, colStride: number, idxTab: number, col0: number, padValue: number): void {
+    const r = this.words[(this.codeOffset + 32 * index + 24) / 4]! / 4, words = this.words;
+    words[r] = rowTab;
+    words[r + 1] = colTab;
+    words[r + 2] = colStride;
+    words[r + 3] = col0;
+    words[r + 4] = padValue;
+    words[r + 5] = idxTab;
   }
 
   /** The row runBlock's faulting STORE stopped at. */

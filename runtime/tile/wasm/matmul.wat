@@ -209,7 +209,7 @@
   ;; base + cb swizzled, provided those addresses are at most $limit (the memory size − 16; a padding lane's
   ;; window may start outside x, even below 0): a valid lane's byte is DRAM[base + cb[c + l]] either way.
   ;; Else (plan 0) one byte load per lane, a padding lane reading address 0. Padding lanes become padValue.
-  (func (export "gatherIm2col")
+  (func $gatherIm2col (export "gatherIm2col")
     (param $dst i32) (param $t i32) (param $rows i32) (param $cols i32) (param $rowTab i32) (param $colTab i32)
     (param $colStride i32) (param $col0 i32) (param $pad i32) (param $tmp i32) (param $idxTab i32) (param $limit i32)
     (local $baseS i32) (local $pl i32) (local $ix i32) (local $plan i32) (local $at i32) (local $mp i32)
@@ -441,15 +441,18 @@
 
   ;; ---------------------------------------------------------------------------------------------------
   ;; Instructions $from..$to−1 of the code at $code (32-byte words, docs/isa.md), every one a LOAD, PRELOAD,
-  ;; MATMUL, STORE or FENCE the machine has checked (fields, slots, DRAM ranges), run in order with the
-  ;; kernels above: one call instead of one per instruction. $spad, $acc: the scratchpad and accumulator;
+  ;; MATMUL, STORE, LOAD_IM2COL or FENCE the machine has checked (fields, slots, DRAM ranges), run in order
+  ;; with the kernels above: one call instead of one per instruction. In this copy of the code, bytes 24..27
+  ;; of a LOAD_IM2COL (reserved, 0 in the program) hold the address of its gather record, which the machine
+  ;; has filled for this run: rowTab, colTab, colStride, col0, padValue, idxTab (gatherIm2col's operands). $spad, $acc: the scratchpad and accumulator;
   ;; $packs, $keys, $packBytes: the per-slot packed B (as for matmul; $packs = 0: none, $pack is then used);
   ;; a LOAD zeroes its slot's key. A STORE whose requant entry is bad stops the block: its row goes to $badAt
   ;; and its index is returned (the machine faults there); else −1.
   (func (export "runBlock")
     (param $code i32) (param $from i32) (param $to i32) (param $t i32) (param $spad i32) (param $acc i32)
     (param $pack i32) (param $tmp i32) (param $packs i32) (param $keys i32) (param $packBytes i32) (param $badAt i32)
-    (result i32)
+    (param $limit i32) (result i32)
+    (local $rec i32)
     (local $i i32) (local $w i32) (local $head i32) (local $ext i32) (local $op i32) (local $flags i32)
     (local $rows i32) (local $cols i32) (local $aux i32) (local $f0 i32) (local $f1 i32) (local $f2 i32) (local $f3 i32)
     (local $tt i32) (local $bad i32)
@@ -480,6 +483,15 @@
               (select (i32.add (local.get $packs) (i32.mul (local.get $f2) (local.get $packBytes))) (local.get $pack) (local.get $packs))
               (local.get $tmp)
               (select (i32.add (local.get $keys) (i32.shl (local.get $f2) (i32.const 2))) (i32.const 0) (local.get $packs)))
+            (br $done)))
+        ;; LOAD_IM2COL (0x06): f0 slot; the rest from its gather record.
+        (if (i32.eq (local.get $op) (i32.const 6))
+          (then
+            (if (local.get $packs) (then (i32.store (i32.add (local.get $keys) (i32.shl (local.get $f0) (i32.const 2))) (i32.const 0))))
+            (local.set $rec (i32.load offset=24 (local.get $w)))
+            (call $gatherIm2col (i32.add (local.get $spad) (i32.mul (local.get $f0) (local.get $tt))) (local.get $t) (local.get $rows) (local.get $cols)
+              (i32.load (local.get $rec)) (i32.load offset=4 (local.get $rec)) (i32.load offset=8 (local.get $rec)) (i32.load offset=12 (local.get $rec))
+              (i32.load offset=16 (local.get $rec)) (local.get $tmp) (i32.load offset=20 (local.get $rec)) (local.get $limit))
             (br $done)))
         ;; LOAD (0x01): f0 slot, f1 DRAM address, f2 stride.
         (if (i32.eq (local.get $op) (i32.const 1))
