@@ -132,6 +132,15 @@ describe('host op fast paths', () => {
     ), { seed: 0xa7e, numRuns: 120 });
   });
 
+  it('QAveragePool with windows of more than 256 cells (codes computed per output, no table) equals the kernel', () => {
+    for (const [zeroPoint, includePad] of [[-128, 1], [0, 0], [127, 1], [-3, 0]] as const) {
+      const attrs = { kernel_shape: [17, 17], strides: [2, 3], dilations: [1, 1], pads: [2, 1, 0, 3], auto_pad: 'NOTSET', ceil_mode: 1, count_include_pad: includePad, storage_order: 0, zeroPoint };
+      const x = tensor('int8', [1, 2, 19, 21], codes(2 * 19 * 21, zeroPoint + 7));
+      const ref = evaluateFloat({ op: 'QAveragePool', name: 'n', inputs: ['x'], outputs: ['y'], attrs } as unknown as Node, [x])[0]!;
+      expectSameAsKernel('QAveragePool', attrs, [{ t: x, addr: 0 }], { addr: 2048, dtype: 'int8', shape: [...ref.shape] }, 2, 2048 + ref.data.length, true);
+    }
+  });
+
   it('QGlobalAveragePool equals the kernel (rank 3 to 5, zero points)', () => {
     fc.assert(fc.property(
       fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 3, maxLength: 5 }), int8, fc.integer(),

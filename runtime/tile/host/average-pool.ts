@@ -40,15 +40,44 @@ export function qAveragePoolFastPath(o: HostOperands, node: Node): HostGather | 
   }
   if (plan.outShape.length !== y.shape.length || plan.outShape.some((d, i) => d !== y.shape[i])) return undefined;
   if (!disjoint(x, y)) return undefined;
-  const xBytes = refBytes(x), yBytes = refBytes(y), xs = x.addr, ys = y.addr, zp = a.zeroPoint;
+  const xBytes = refBytes(x), yBytes = refBytes(y), xs = x.addr, ys = y.addr;
   const rows = new Int32Array(plan.axes[2].size);
+  const codeOf = averageCodes(count, padSum, a.zeroPoint);
   return {
     run(dram) {
       if (xs + xBytes > dram.length || ys + yBytes > dram.length) return false;
-      averagePoolInt8(plan, count, padSum, zp, new Int8Array(dram.buffer, dram.byteOffset, dram.length), xs, ys, rows);
+      averagePoolInt8(plan, codeOf, new Int8Array(dram.buffer, dram.byteOffset, dram.length), xs, ys, rows);
       return true;
     },
   };
+}
+
+/** Divisors up to this many cells get a table of every window sum's code (at most 255·256 + 1 entries). */
+const MAX_TABLE_COUNT = 256;
+
+/**
+ * Each output position's code as a function of its window's input sum: `codes[at[s] + sum]`, a table of
+ * averagePoolCode over every sum the window can have (its cells are int8: |sum| <= 128·count), one per
+ * divisor and shared by the positions with that divisor, the counted padding folded into at[s]. Undefined
+ * when some divisor exceeds MAX_TABLE_COUNT (then averagePoolCode is called per output).
+ */
+interface AverageCodes {
+  readonly count: Int32Array;
+  readonly padSum: Int32Array;
+  readonly zp: number;
+  readonly table: { readonly codes: Int8Array; readonly at: Int32Array } | undefined;
+}
+
+function averageCodes(count: Int32Array, padSum: Int32Array, zp: number): AverageCodes {
+  if (count.some((c) => c > MAX_TABLE_COUNT)) return { count, padSum, zp, table: undefined };
+  // Table of divisor c: the codes of v = -128c .. 127c (window sum plus counted padding).
+  const starts = new Map<number, number>();
+  let size = 0;
+  for (const c of count) if (!starts.has(c)) { starts.set(c, size); size += 255 * c + 1; }
+  const codes = new Int8Array(size);
+  for (const [c, start] of starts) for (let v = -128 * c; v <= 127 * c; v++) codes[start + v + 128 * c] = poolCode(v, c, zp);
+  const at = Int32Array.from(count, (c, s) => starts.get(c)! + 128 * c + padSum[s]!);
+  return { count, padSum, zp, table: { codes, at } };
 }
 
 /**
@@ -56,8 +85,10 @@ export function qAveragePoolFastPath(o: HostOperands, node: Node): HostGather | 
  * exact integer window sum is taken in two passes per output row: `rows` sums the window's input rows column
  * by column, then each output sums its window's columns of `rows`.
  */
-function averagePoolInt8(plan: PoolPlan, count: Int32Array, padSum: Int32Array, zp: number, codes: Int8Array, xs: number, ys: number, rows: Int32Array): void {
+function averagePoolInt8(plan: PoolPlan, codeOf: AverageCodes, codes: Int8Array, xs: number, ys: number, rows: Int32Array): void {
   const [D, H, W] = plan.axes;
+  const { count, padSum, zp, table } = codeOf;
+  const tableCodes = table?.codes, tableAt = table?.at;
   const planeI = D.size * H.size * W.size, HW = H.size * W.size, Ws = W.size;
   const dD = D.dilation, dH = H.dilation, dW = W.dilation;
   let o = ys;
@@ -80,7 +111,7 @@ function averagePoolInt8(plan: PoolPlan, count: Int32Array, padSum: Int32Array, 
           const w0 = W.lo[ow]!, w1 = W.hi[ow]!, at = W.start[ow]!;
           let sum = 0;
           for (let kw = w0; kw < w1; kw++) sum += rows[at + kw * dW]!;
-          codes[o] = poolCode(sum + padSum[s]!, count[s]!, zp);
+          codes[o] = tableCodes !== undefined ? tableCodes[tableAt![s]! + sum]! : poolCode(sum + padSum[s]!, count[s]!, zp);
         }
       }
     }

@@ -4,13 +4,14 @@ import { tensor } from '../../../ir/tensor.js';
 import { evaluateFloat } from '../../float/index.js';
 import type { HostGather } from './im2col-gather.js';
 import { disjoint, refBytes, sameLayout } from './region.js';
+import { lookupBytesWasm, lookupF32Wasm } from './wasm/kernels.js';
 
 // Host ops that map each int8 code to a result by a rule that depends only on the block's attributes (and,
 // per channel, on the element's channel along axis 1): Requantize (int8 -> int8) and Dequantize (int8 ->
 // float32). Their table — every code's result, per channel — is the reference kernel's own output on an
 // input holding every code once per channel, so a lookup is the kernel's result by construction. The table
 // is built when the block has converted as many elements as it has entries (until then the generic path
-// runs), and belongs to the block for every later run.
+// runs), and belongs to the block for every later run; the lookups run in WebAssembly (wasm/kernels.wat).
 
 /** Results of the kernel of `node` for each of the 256 codes in each of `channels` channels (axis 1). */
 function kernelTable(node: Node, channels: number): Float64Array | undefined {
@@ -66,13 +67,10 @@ export function requantizeTable(o: HostOperands, node: Node): HostGather | undef
   const channels = multipliers.length !== 1 ? x.shape[1] ?? 0 : 1;
   const xs = x.addr, ys = y.addr;
   return lookup(node, x, channels, { addr: ys, bytes: refBytes(y) }, (table) => {
-    const bytes = Uint8Array.from(table, (v) => v & 0xff);
+    // The kernel's entry c·256 + 128 + q (code q of channel c) at c·256 + the byte of q.
+    const bytes = Uint8Array.from(table, (_, i) => table[(i & ~0xff) | (((i & 0xff) + 128) & 0xff)]! & 0xff);
     return (dram, n, inner) => {
-      for (let start = 0, c = 0; start < n; start += inner, c = c + 1 === channels ? 0 : c + 1) {
-        // Entry c·256 + 128 + q: code q of channel c.
-        const base = c * 256 + 128;
-        for (let i = start, end = start + inner; i < end; i++) dram[ys + i] = bytes[base + ((dram[xs + i]! << 24) >> 24)]!;
-      }
+      lookupBytesWasm(bytes, dram.subarray(xs, xs + n), dram.subarray(ys, ys + n), inner, channels);
       return true;
     };
   });
@@ -85,12 +83,10 @@ export function dequantizeTable(o: HostOperands, node: Node): HostGather | undef
   if (!sameLayout(x, { ...y, dtype: 'int8' }) || !disjoint(x, y)) return undefined;
   const xs = x.addr, ys = y.addr;
   return lookup(node, x, 1, { addr: ys, bytes: refBytes(y) }, (table) => {
-    const values = Float32Array.from(table);
+    // The kernel's entry 128 + q (code q) at the byte of q.
+    const values = Float32Array.from({ length: 256 }, (_, u) => table[((u + 128) & 0xff)]!);
     return (dram, n) => {
-      // A float32 view needs 4-byte alignment; otherwise the generic path writes the bytes.
-      if ((dram.byteOffset + ys) % 4 !== 0) return false;
-      const out = new Float32Array(dram.buffer, dram.byteOffset + ys, n);
-      for (let i = 0; i < n; i++) out[i] = values[128 + ((dram[xs + i]! << 24) >> 24)]!;
+      lookupF32Wasm(values, dram.subarray(xs, xs + n), dram.subarray(ys, ys + 4 * n));
       return true;
     };
   });

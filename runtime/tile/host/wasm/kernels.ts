@@ -2,13 +2,16 @@ import { HOST_WASM_BASE64 } from './kernels-wasm.js';
 
 // The host side's WebAssembly kernels (kernels.wat): ir/arith quantizeF32 over a whole float32 array (the
 // .wat says why it is the same arithmetic), for the program boundary's entry quantization and the host
-// Quantize op, which fall back to quantizeF32 itself when quantizeWasmApplies is false; QAdd's table lookup
-// (qadd-table.ts); and the int8 MaxPool of 1-D and 2-D windows (maxpool-gather.ts). Operands are copied into the kernels' own memory and back.
+// Quantize op, which fall back to quantizeF32 itself when quantizeWasmApplies is false; the table lookups of
+// QAdd (qadd-table.ts), Requantize and Dequantize (table-ops.ts); and the int8 MaxPool of 1-D and 2-D windows
+// (maxpool-gather.ts). Operands are copied into the kernels' own memory and back.
 
 interface Kernel {
   readonly memory: WebAssembly.Memory;
   readonly quantize: (x: number, y: number, n: number, scale: number, zeroPoint: number, qmin: number, qmax: number) => void;
   readonly lookup2: (a: number, b: number, y: number, n: number, table: number) => void;
+  readonly lookup1: (x: number, y: number, n: number, inner: number, channels: number, table: number) => void;
+  readonly lookupf32: (x: number, y: number, n: number, table: number) => void;
   readonly maxpool: (x: number, y: number, planes: number, h: number, w: number, hout: number, wout: number, dH: number, dW: number, ht: number, wt: number, rows: number) => void;
 }
 
@@ -89,4 +92,24 @@ export function lookup2Wasm(table: Uint8Array, a: Uint8Array, b: Uint8Array, y: 
   bytes.set(b, TABLE_BYTES + n);
   k.lookup2(TABLE_BYTES, TABLE_BYTES + n, TABLE_BYTES + 2 * n, n, 0);
   y.set(bytes.subarray(TABLE_BYTES + 2 * n, TABLE_BYTES + 3 * n));
+}
+
+/** y[i] = table[256·c + x[i]] over bytes, c = floor(i / inner) mod channels (table: 256·channels bytes). */
+export function lookupBytesWasm(table: Uint8Array, x: Uint8Array, y: Uint8Array, inner: number, channels: number): void {
+  const k = instance(), n = x.length, t = table.length;
+  const bytes = new Uint8Array(memoryOf(k, t + 2 * n));
+  bytes.set(table, 0);
+  bytes.set(x, t);
+  k.lookup1(t, t + n, n, inner, channels, 0);
+  y.set(bytes.subarray(t + n, t + 2 * n));
+}
+
+/** The little-endian float32 bytes of table[x[i]] for every i into y (4 bytes per x byte; table of 256). */
+export function lookupF32Wasm(table: Float32Array, x: Uint8Array, y: Uint8Array): void {
+  const k = instance(), n = x.length, xAt = 4 * table.length, yAt = xAt + 4 * Math.ceil(n / 4);
+  const memory = memoryOf(k, yAt + 4 * n);
+  new Float32Array(memory, 0, table.length).set(table);
+  new Uint8Array(memory, xAt, n).set(x);
+  k.lookupf32(xAt, yAt, n, 0);
+  y.set(new Uint8Array(memory, yAt, 4 * n));
 }

@@ -14,6 +14,10 @@
 ;; lookup2: y[i] = table[(a[i] << 8) | b[i]] over bytes, QAdd's lookup in the table of its 256 x 256 results
 ;; (qadd-table.ts builds the table from the reference rule).
 ;;
+;; lookup1: y[i] = table[256·c + x[i]] over bytes, c the channel of run i / inner (mod channels): Requantize's
+;; lookup in the kernel's results for every code of every channel (table-ops.ts). lookupf32: the same with
+;; one channel of float32 results (Dequantize).
+;;
 ;; maxpool: the int8 MaxPool of 1-D and 2-D windows (maxpool-gather.ts builds the windows from the reference
 ;; kernel's poolPlan): per output row, the window's input rows are folded into one row with i8x16.max_s, then
 ;; each output is the maximum of its window's columns of that row. A maximum of integers is exact in any order.
@@ -165,4 +169,34 @@
           (i32.or (i32.shl (i32.load8_u (i32.add (local.get $a) (local.get $i))) (i32.const 8)) (i32.load8_u (i32.add (local.get $b) (local.get $i)))))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $tail))))
+
+  ;; y[i] = table[256·c + x[i]] (bytes) for i < n, c = (i / inner) mod channels.
+  (func (export "lookup1") (param $x i32) (param $y i32) (param $n i32) (param $inner i32) (param $channels i32) (param $table i32)
+    (local $start i32) (local $end i32) (local $c i32) (local $base i32) (local $i i32)
+    (block $done (loop $run
+      (br_if $done (i32.ge_u (local.get $start) (local.get $n)))
+      (local.set $base (i32.add (local.get $table) (i32.shl (local.get $c) (i32.const 8))))
+      (local.set $end (i32.add (local.get $start) (local.get $inner)))
+      (if (i32.gt_u (local.get $end) (local.get $n)) (then (local.set $end (local.get $n))))
+      (local.set $i (local.get $start))
+      (block $rdone (loop $elem
+        (br_if $rdone (i32.ge_u (local.get $i) (local.get $end)))
+        (i32.store8 (i32.add (local.get $y) (local.get $i))
+          (i32.load8_u (i32.add (local.get $base) (i32.load8_u (i32.add (local.get $x) (local.get $i))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $elem)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (if (i32.eq (local.get $c) (local.get $channels)) (then (local.set $c (i32.const 0))))
+      (local.set $start (local.get $end))
+      (br $run))))
+
+  ;; y[i] = table[x[i]] (float32 results, byte-indexed) for i < n; y 4-byte elements.
+  (func (export "lookupf32") (param $x i32) (param $y i32) (param $n i32) (param $table i32)
+    (local $i i32)
+    (block $done (loop $elem
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (f32.store (i32.add (local.get $y) (i32.shl (local.get $i) (i32.const 2)))
+        (f32.load (i32.add (local.get $table) (i32.shl (i32.load8_u (i32.add (local.get $x) (local.get $i))) (i32.const 2)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $elem))))
 )
