@@ -48,6 +48,12 @@ export interface TileMachineOptions {
    * checks every accumulator update.
    */
   readonly kernels?: TileKernels;
+  /**
+   * The WebAssembly memory (DRAM, scratchpad, accumulator) to run on instead of a fresh one: the two-thread
+   * runner (runtime/tile/parallel) gives each worker's machine its own regions of one shared memory. Sized for
+   * this program; implies the 'wasm' kernels.
+   */
+  readonly memory?: WasmTileMemory;
 }
 
 export type TileKernels = 'ts' | 'wasm';
@@ -146,7 +152,7 @@ export class TileMachine {
     const spadBytes = Math.min(this.spadCapacity, used.spad) * tt, accWords = Math.min(this.accCapacity, used.acc) * tt;
     this.faultOnOverflow = options.overflow === 'fault';
     const wantWasm = (options.kernels ?? 'wasm') === 'wasm' && !this.faultOnOverflow;
-    this.wasm = wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK), program.code) : undefined;
+    this.wasm = options.memory ?? (wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK), program.code) : undefined);
     this.tableNext = this.wasm?.tablesOffset ?? 0;
     this.spad = this.wasm?.spad ?? new Int8Array(spadBytes);
     this.acc = this.wasm?.acc ?? new Int32Array(accWords);
@@ -267,6 +273,67 @@ export class TileMachine {
       }
     }
     return this.counters();
+  }
+
+  /**
+   * Runs only the instructions `order[from..to)` (ascending indices), on the current memory state: one
+   * worker's share of a segment in the two-thread runner (runtime/tile/parallel). Each LOAD_IM2COL's footprint
+   * and HOST's cycles go to `dynamic` at `dynamicAt[index]` (3 values and 1), the places run()'s trace gives them.
+   */
+  runSubset(order: Int32Array, from: number, to: number, dynamic: Float64Array, dynamicAt: Int32Array): void {
+    const words = this.words, wasm = this.wasm, checked = this.checked;
+    // Other workers (and the caller) wrote DRAM since this machine last looked: descriptors are compared again.
+    this.epoch++;
+    for (let o = from; o < to; o++) {
+      const i = order[o]!;
+      this.index = i;
+      const w = i * WORD_U32;
+      const head = words[w]!, extents = words[w + 1]!;
+      const opcode = head & 0xff, flags = (head >>> 8) & 0xff, rows = head >>> 16;
+      const cols = extents & 0xffff, aux = extents >>> 16;
+      const f0 = words[w + 2]!, f1 = words[w + 3]!, f2 = words[w + 4]!, f3 = words[w + 5]!;
+      switch (opcode) {
+        // As run().
+        case OP_LOAD:
+          if (checked[i] === 1) wasm!.load(f0, f1, f2, rows, cols);
+          else this.load(f0, f1, f2, rows, cols);
+          break;
+        case OP_LOAD_IM2COL: {
+          const f = checked[i] === 1 ? this.gather(f0, f1, f2, f3, rows, cols) : this.loadIm2col(f0, f1, f2, f3, rows, cols), d = dynamicAt[i]!;
+          dynamic[d] = f.bytes; dynamic[d + 1] = f.first; dynamic[d + 2] = f.last;
+          break;
+        }
+        case OP_PRELOAD:
+          if (checked[i] === 1) wasm!.preload(f0, flags & PRELOAD_ZERO_FLAG ? 0 : flags & PRELOAD_BROADCAST_FLAG ? 1 : 2, f1, f2, rows, cols);
+          else this.preload(f0, flags & PRELOAD_ZERO_FLAG ? 'zero' : flags & PRELOAD_BROADCAST_FLAG ? 'broadcast' : 'tile', f1, f2, rows, cols);
+          break;
+        case OP_MATMUL:
+          if (checked[i] === 1) wasm!.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
+          else this.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
+          break;
+        case OP_STORE:
+          if (checked[i] === 1) this.storeWasm(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
+          else this.store(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
+          break;
+        case OP_FENCE:
+          break;
+        case OP_HOST:
+          dynamic[dynamicAt[i]!] = this.host(aux, f0, f1);
+          this.epoch++;
+          break;
+        default:
+          this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
+      }
+    }
+  }
+
+  /** The counters of a run whose footprints and host cycles, in program order, are `dynamic` (as run()'s trace records them). */
+  countersOf(dynamic: Float64Array): CostCounters {
+    const memo = this.memo;
+    if (memo === undefined || memo.trace.length !== dynamic.length || memo.trace.some((v, i) => v !== dynamic[i])) {
+      this.memo = { trace: dynamic.slice(), counters: this.replayCostModel(dynamic) };
+    }
+    return cloneCounters(this.memo!.counters);
   }
 
   /**

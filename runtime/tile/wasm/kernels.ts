@@ -137,10 +137,25 @@ export class WasmTileMemory {
     return undefined;
   }
 
-  private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number) {
+  /**
+   * A machine's regions inside a memory the caller owns (the two-thread runner's shared memory, where DRAM
+   * is common and every worker has its own scratchpad, accumulator and tables): they start at or after byte
+   * `base` and end before regionEnd(...). `module` must import that memory as it was declared (shared or not).
+   */
+  static createIn(memory: WebAssembly.Memory, module: WebAssembly.Module, t: number, dramBytes: number, base: number, spadBytes: number, accWords: number, tableBytes: number): WasmTileMemory {
+    const tables = align(tableBytes, 16);
+    return new WasmTileMemory(t, layout(t, base, spadBytes, accWords, tables, true), dramBytes, spadBytes, accWords, tables, memory, module);
+  }
+
+  /** A byte (page-aligned) after the regions createIn(…, base, spadBytes, accWords, tableBytes) uses. */
+  static regionEnd(t: number, base: number, spadBytes: number, accWords: number, tableBytes: number): number {
+    return layout(t, base, spadBytes, accWords, align(tableBytes, 16), true).pages * PAGE;
+  }
+
+  private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, given?: WebAssembly.Memory, module?: WebAssembly.Module) {
     this.tt = t * t;
-    const memory = new WebAssembly.Memory({ initial: l.pages });
-    const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+    const memory = given ?? new WebAssembly.Memory({ initial: l.pages });
+    const instance = new WebAssembly.Instance(module ?? kernelModule(), { env: { memory } });
     this.matmulFn = instance.exports.matmul as MatmulExport;
     this.loadFn = instance.exports.load as LoadExport;
     this.gatherIm2colFn = instance.exports.gatherIm2col as GatherIm2colExport;
