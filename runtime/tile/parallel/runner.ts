@@ -43,7 +43,7 @@ function workerUrl(): URL {
 }
 
 /** Scratchpad bytes and accumulator words one machine needs (what TileMachine allocates). */
-function privateSizes(program: TileProgram): { spadBytes: number; accWords: number } {
+export function privateSizes(program: TileProgram): { spadBytes: number; accWords: number } {
   const v = new DataView(program.code.buffer, program.code.byteOffset, program.code.byteLength);
   let spad = 0, acc = 0;
   for (let o = 0; o < program.code.length; o += 32) {
