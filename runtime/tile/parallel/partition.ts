@@ -238,8 +238,42 @@ function assignWorkers(c: Code, workers: number, chainOf: Int32Array, chainCount
   return mask;
 }
 
-/** Bytes of DRAM one instruction reads or writes: rows of `length` bytes, `stride` apart. */
-interface Rows { addr: number; stride: number; rows: number; length: number }
+/** DRAM bytes one instruction reads or writes: a list of (addr, stride, rows, length) — rows of `length` bytes, `stride` apart. */
+class RowsList {
+  values = new Float64Array(64);
+  count = 0;
+
+  push(addr: number, stride: number, rows: number, length: number): void {
+    if (4 * this.count + 4 > this.values.length) {
+      const grown = new Float64Array(2 * this.values.length);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    const v = this.values, k = 4 * this.count++;
+    v[k] = addr; v[k + 1] = stride; v[k + 2] = rows; v[k + 3] = length;
+  }
+
+  /** Whether any byte races (tracker.readConflicts or writeConflicts). */
+  conflicts(tracker: HazardTracker, m: number, write: boolean): boolean {
+    const v = this.values;
+    for (let k = 0; k < 4 * this.count; k += 4) {
+      const addr = v[k]!, stride = v[k + 1]!, rows = v[k + 2]!, length = v[k + 3]!;
+      for (let r = 0; r < rows; r++) {
+        const from = addr + r * stride;
+        if (write ? tracker.writeConflicts(m, from, from + length) : tracker.readConflicts(m, from, from + length)) return true;
+      }
+    }
+    return false;
+  }
+
+  mark(tracker: HazardTracker, m: number, write: boolean): void {
+    const v = this.values;
+    for (let k = 0; k < 4 * this.count; k += 4) {
+      const addr = v[k]!, stride = v[k + 1]!, rows = v[k + 2]!, length = v[k + 3]!;
+      for (let r = 0; r < rows; r++) tracker.mark(m, addr + r * stride, addr + r * stride + length, write);
+    }
+  }
+}
 
 /**
  * Per DRAM byte, who read (low nibble) and wrote (high nibble) it in the current segment; a segment closes
@@ -301,7 +335,8 @@ class HazardTracker {
 
   /** A barrier: nothing is pending any more. */
   clear(): void {
-    if (this.touchedCount < 0) this.state.fill(0, this.lo, this.hi);
+    // Many small ranges: one fill over their span is cheaper.
+    if (this.touchedCount < 0 || this.touchedCount * 64 > this.hi - this.lo) this.state.fill(0, this.lo, this.hi);
     else for (let k = 0; k < this.touchedCount; k += 2) this.state.fill(0, this.touched[k]!, this.touched[k + 1]!);
     this.touchedCount = 0;
     this.lo = Infinity;
@@ -329,7 +364,8 @@ function placeBarriers(program: TileProgram, c: Code, mask: Uint8Array): Int32Ar
   const imageView = new DataView(image.buffer);
   const t = program.target.tile;
   const sources = new Int32Array(t * t);
-  const reads: Rows[] = [], writes: Rows[] = [];
+  const reads = new RowsList(), writes = new RowsList();
+  const gathers = new Map<number, ConstantDescriptor | undefined>();
   let segment = 0, segmentUsed = false;
   const close = (): void => {
     if (!segmentUsed) return;
@@ -337,19 +373,18 @@ function placeBarriers(program: TileProgram, c: Code, mask: Uint8Array): Int32Ar
     segment++;
     segmentUsed = false;
   };
-  const rowsOf = (list: Rows[], addr: number, stride: number, rows: number, length: number): void => { list.push({ addr, stride, rows, length }); };
   for (let i = 0; i < count; i++) {
     const op = c.op[i]!, m = mask[i]!, flags = c.flags[i]!, rows = c.rows[i]!, cols = c.cols[i]!;
     const f1 = c.f[4 * i + 1]!, f2 = c.f[4 * i + 2]!, f3 = c.f[4 * i + 3]!;
-    reads.length = 0; writes.length = 0;
+    reads.count = 0; writes.count = 0;
     let alone = false, gathered = 0;
     switch (op) {
-      case OP.LOAD: rowsOf(reads, f1, f2, rows, cols); break;
+      case OP.LOAD: reads.push(f1, f2, rows, cols); break;
       case OP.LOAD_IM2COL: {
-        const g = constantGather(imageView, fed, tracker.written, f1, f2, f3, rows, cols, sources);
+        const g = constantGather(imageView, fed, tracker.written, gathers, f1, f2, f3, rows, cols, sources);
         if (g === undefined) alone = true;
         else {
-          rowsOf(reads, f1, 0, 1, g.descriptorBytes);
+          reads.push(f1, 0, 1, g.descriptorBytes);
           gathered = rows * cols;
           // Sources as runs of consecutive bytes.
           for (let e = 0; e < gathered;) {
@@ -357,19 +392,19 @@ function placeBarriers(program: TileProgram, c: Code, mask: Uint8Array): Int32Ar
             if (at < 0) { e++; continue; }
             let n = 1;
             while (e + n < gathered && sources[e + n] === at + n) n++;
-            rowsOf(reads, g.x + at, 0, 1, n);
+            reads.push(g.x + at, 0, 1, n);
             e += n;
           }
         }
         break;
       }
       case OP.PRELOAD:
-        if ((flags & PRELOAD_ZERO) === 0) rowsOf(reads, f1, f2, rows, (flags & PRELOAD_BROADCAST) !== 0 ? 4 : 4 * cols);
+        if ((flags & PRELOAD_ZERO) === 0) reads.push(f1, f2, rows, (flags & PRELOAD_BROADCAST) !== 0 ? 4 : 4 * cols);
         break;
       case OP.STORE: {
         const raw = (flags & STORE_RAW32) !== 0;
-        rowsOf(writes, f1, f2, rows, raw ? 4 * cols : cols);
-        if (!raw) rowsOf(reads, f3, 0, 1, REQUANT_ENTRY_BYTES * ((flags & STORE_PER_ROW) !== 0 ? rows : 1));
+        writes.push(f1, f2, rows, raw ? 4 * cols : cols);
+        if (!raw) reads.push(f3, 0, 1, REQUANT_ENTRY_BYTES * ((flags & STORE_PER_ROW) !== 0 ? rows : 1));
         break;
       }
       case OP.HOST: alone = true; break;
@@ -383,9 +418,9 @@ function placeBarriers(program: TileProgram, c: Code, mask: Uint8Array): Int32Ar
       if (op === OP.HOST) markHostWrites(program, c.aux[i]!, c.f[4 * i]!, f1, tracker.written);
       continue;
     }
-    if (conflicts(tracker, m, reads, writes)) close();
-    for (const r of reads) for (let k = 0; k < r.rows; k++) tracker.mark(m, r.addr + k * r.stride, r.addr + k * r.stride + r.length, false);
-    for (const r of writes) for (let k = 0; k < r.rows; k++) tracker.mark(m, r.addr + k * r.stride, r.addr + k * r.stride + r.length, true);
+    if (reads.conflicts(tracker, m, false) || writes.conflicts(tracker, m, true)) close();
+    reads.mark(tracker, m, false);
+    writes.mark(tracker, m, true);
     segmentOf[i] = segment;
     segmentUsed = true;
   }
@@ -409,24 +444,26 @@ function markHostWrites(program: TileProgram, fn: number, offset: number, length
   for (const r of outputs) if (r !== undefined) written.fill(1, r.addr, Math.min(written.length, r.addr + numel(r.shape) * dtypeBytes(r.dtype)));
 }
 
-function conflicts(tracker: HazardTracker, m: number, reads: readonly Rows[], writes: readonly Rows[]): boolean {
-  for (const r of reads) for (let k = 0; k < r.rows; k++) if (tracker.readConflicts(m, r.addr + k * r.stride, r.addr + k * r.stride + r.length)) return true;
-  for (const r of writes) for (let k = 0; k < r.rows; k++) if (tracker.writeConflicts(m, r.addr + k * r.stride, r.addr + k * r.stride + r.length)) return true;
-  return false;
-}
+/** A decoded gather descriptor and the bytes it was decoded from. */
+interface ConstantDescriptor { readonly d: ReturnType<typeof readGatherDescriptor>; readonly bytes: number }
 
 /**
  * A LOAD_IM2COL's x address and sources (into `sources`) when its descriptor is constant — only zeros and
  * constants, never fed or written before — and valid; undefined otherwise (then it runs alone).
  */
-function constantGather(image: DataView, fed: Uint8Array, written: Uint8Array, desc: number, row0: number, col0: number, rows: number, cols: number, sources: Int32Array): { x: number; descriptorBytes: number } | undefined {
-  let d: ReturnType<typeof readGatherDescriptor>;
-  try {
-    d = readGatherDescriptor(image, desc);
-  } catch {
-    return undefined;
+function constantGather(image: DataView, fed: Uint8Array, written: Uint8Array, decoded: Map<number, ConstantDescriptor | undefined>, desc: number, row0: number, col0: number, rows: number, cols: number, sources: Int32Array): { x: number; descriptorBytes: number } | undefined {
+  // The image never changes, so one decoding per address.
+  if (!decoded.has(desc)) {
+    try {
+      const d = readGatherDescriptor(image, desc);
+      decoded.set(desc, { d, bytes: gatherDescriptorBytes(d.geo.spatial.length) });
+    } catch {
+      decoded.set(desc, undefined);
+    }
   }
-  const bytes = gatherDescriptorBytes(d.geo.spatial.length);
+  const g = decoded.get(desc);
+  if (g === undefined) return undefined;
+  const { d, bytes } = g;
   for (let b = desc; b < desc + bytes; b++) if (fed[b] || written[b]) return undefined;
   if (rows < 1 || cols < 1 || rows * cols > sources.length || row0 + rows > d.geo.rows || col0 + cols > d.geo.cols) return undefined;
   im2colTileSources(d.geo, row0, col0, rows, cols, sources);
