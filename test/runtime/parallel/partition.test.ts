@@ -6,7 +6,7 @@ import { CodeBuilder, type TileProgram } from '../../../backend/program.js';
 import { im2colSource } from '../../../ir/im2col.js';
 import { TileMachine } from '../../../runtime/tile/machine.js';
 import { partitionProgram, type Partition } from '../../../runtime/tile/parallel/partition.js';
-import { privateSizes } from '../../../runtime/tile/parallel/runner.js';
+import { gatherTables, privateSizes } from '../../../runtime/tile/parallel/runner.js';
 import { sharedKernelModule } from '../../../runtime/tile/parallel/shared-module.js';
 import { WasmTileMemory } from '../../../runtime/tile/wasm/kernels.js';
 import { randomProgram, type RandomCase } from './random-program.js';
@@ -99,13 +99,13 @@ function expectSound(p: TileProgram, part: Partition): void {
  * order, each worker on its own machine (own scratchpad and accumulator) over one DRAM.
  */
 function runInterleaved(p: TileProgram, part: Partition, seed: number): { dram: Uint8Array; counters: unknown } {
-  const t = p.target.tile, { spadBytes, accWords } = privateSizes(p);
+  const t = p.target.tile, { spadBytes, accWords } = privateSizes(p), tables = gatherTables(p);
   let base = p.dramBytes;
   const bases: number[] = [];
-  for (let w = 0; w < part.workers; w++) { bases.push(base); base = WasmTileMemory.regionEnd(t, base, spadBytes, accWords); }
+  for (let w = 0; w < part.workers; w++) { bases.push(base); base = WasmTileMemory.regionEnd(t, base, spadBytes, accWords, tables); }
   const memory = new WebAssembly.Memory({ initial: Math.ceil(base / 65536), maximum: Math.ceil(base / 65536), shared: true });
   const module = sharedKernelModule(65536);
-  const machines = bases.map((b) => new TileMachine(p, { memory: WasmTileMemory.createIn(memory, module, t, p.dramBytes, b, spadBytes, accWords) }));
+  const machines = bases.map((b) => new TileMachine(p, { memory: WasmTileMemory.createIn(memory, module, t, p.dramBytes, b, spadBytes, accWords, tables) }));
   const dynamic = new Float64Array(part.dynamicLength);
   let s = seed >>> 0;
   const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
