@@ -81,6 +81,9 @@ function decode(code: Uint8Array): Code {
   return c;
 }
 
+/** Estimated time of packing a B tile for MATMUL (the machine keeps it per loaded slot), in cost() units. */
+const PACK_COST = 150;
+
 /** Estimated relative time of one instruction on the golden machine (for balancing only). */
 function cost(c: Code, i: number): number {
   const r = c.rows[i]!, n = c.cols[i]!;
@@ -196,17 +199,21 @@ function assignWorkers(c: Code, workers: number, chainOf: Int32Array, chainCount
     }
   }
   for (let ch = 0; ch < chainCount; ch++) loadsStart[ch + 1] += loadsStart[ch]!;
-  const loads = new Int32Array(loadsStart[chainCount]!), fill = loadsStart.slice(0, chainCount);
+  const loads = new Int32Array(loadsStart[chainCount]!), isB = new Uint8Array(loads.length), fill = loadsStart.slice(0, chainCount);
   for (let i = 0; i < count; i++) {
     if (c.op[i] !== OP.MATMUL) continue;
     const ch = chainOf[i]!;
     loads[fill[ch]!++] = matmulLoads[2 * i]!;
+    isB[fill[ch]!] = 1;
     loads[fill[ch]!++] = matmulLoads[2 * i + 1]!;
   }
 
   const mask = new Uint8Array(count);
   const owner = new Int8Array(chainCount).fill(-1);
   const busy = new Float64Array(workers);
+  // Loads counted for the chain being scored (stamp = its position + 1), so a tile read twice counts once.
+  const counted = new Int32Array(count);
+  let stamp = 0;
   for (let ch = 0; ch < chainCount; ch++) {
     let best = -1, bestScore = Infinity;
     if (affinity[ch]! >= 0 && owner[affinity[ch]!]! >= 0) best = owner[affinity[ch]!]!;
@@ -214,9 +221,13 @@ function assignWorkers(c: Code, workers: number, chainOf: Int32Array, chainCount
       for (let w = 0; w < workers; w++) {
         const bit = 1 << w;
         let extra = 0;
+        stamp++;
         for (let k = loadsStart[ch]!; k < loadsStart[ch + 1]!; k++) {
           const l = loads[k]!;
-          if (l >= 0 && (mask[l]! & bit) === 0) extra += cost(c, l);
+          if (l < 0 || (mask[l]! & bit) !== 0 || counted[l] === stamp) continue;
+          counted[l] = stamp;
+          // A B operand is also packed again by a worker that did not load it.
+          extra += cost(c, l) + (isB[k] ? PACK_COST : 0);
         }
         const score = busy[w]! + extra;
         if (score < bestScore || (score === bestScore && busy[w]! < busy[best]!)) { best = w; bestScore = score; }
