@@ -52,8 +52,16 @@ export function withSharedMemoryImport(module: Uint8Array, maxPages: number): Ui
       const moduleName = readU32(body, p); p = moduleName.next + moduleName.value;
       const field = readU32(body, p); p = field.next + field.value;
       const kind = body[p++]!;
+      if (kind !== MEMORY_KIND) {
+        // Functions (type index), tables (reference type, limits) and globals (value type, mutability) as they are.
+        if (kind === 0) p = readU32(body, p).next;
+        else if (kind === 1) { p++; const f = body[p++]!; p = readU32(body, p).next; if (f & HAS_MAX) p = readU32(body, p).next; }
+        else if (kind === 3) p += 2;
+        else throw new Error(`the tile kernels import something of unknown kind ${kind}`);
+        section.push(...body.subarray(start, p));
+        continue;
+      }
       section.push(...body.subarray(start, p));
-      if (kind !== MEMORY_KIND) throw new Error(`the tile kernels import something other than their memory (kind ${kind})`);
       const flags = body[p++]!;
       const min = readU32(body, p); p = min.next;
       if (flags & HAS_MAX) p = readU32(body, p).next;
