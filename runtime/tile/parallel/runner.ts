@@ -12,6 +12,7 @@ import { hostOps } from '../host/index.js';
 import { TileMachine } from '../machine.js';
 import { ProgramRunner, type ProgramRun, type RunProgramOptions } from '../run-program.js';
 import { WasmTileMemory } from '../wasm/kernels.js';
+import { bulkOps, type Bulk } from './bulk.js';
 import { partitionProgram, type Partition } from './partition.js';
 import { sharedKernelModule } from './shared-module.js';
 import { Control, WorkerFault } from './sync.js';
@@ -59,6 +60,25 @@ export function privateSizes(program: TileProgram): { spadBytes: number; accWord
 /** LOAD_IM2COL table bytes of each machine: what TileMachine reserves (its GATHER_TABLE_SLACK is 64 KiB). */
 export const gatherTables = (program: TileProgram): number => programGatherTableBytes(program, 1 << 16);
 
+/** Where the shared memory keeps, after the participants' regions, DRAM's start image and the saved inputs. */
+interface SharedLayout {
+  readonly image: number;
+  readonly inputs: readonly { readonly addr: number; readonly bytes: number; readonly saved: number }[];
+  readonly end: number;
+}
+
+function sharedLayout(program: TileProgram, from: number): SharedLayout {
+  const align16 = (v: number): number => Math.ceil(v / 16) * 16;
+  const image = align16(from);
+  let at = align16(image + program.dramBytes);
+  const inputs = program.tensors.filter((e) => e.role === 'input').map((e) => {
+    const bytes = numel(e.shape) * dtypeBytes(e.dtype), saved = at;
+    at = align16(at + bytes);
+    return { addr: e.addr, bytes, saved };
+  });
+  return { image, inputs, end: at };
+}
+
 /**
  * The machine the parallel runner hands ProgramRunner: reset() and dram are participant 0's (DRAM is
  * shared); run() runs the partition on every participant. DRAM at run() must be reset() plus the input
@@ -68,7 +88,7 @@ class ParallelMachine {
   readonly dram: Uint8Array;
   private generation = 0;
   private readonly dynamic: Float64Array;
-  private readonly inputs: readonly { addr: number; bytes: number }[];
+  private readonly bulk: Bulk;
 
   constructor(
     private readonly main: TileMachine,
@@ -76,21 +96,32 @@ class ParallelMachine {
     private readonly partition: Partition,
     private readonly control: Control,
     dynamic: SharedArrayBuffer,
-    program: TileProgram,
+    private readonly memory: SharedLayout,
+    shared: WebAssembly.Memory,
   ) {
     this.dram = main.dram;
     this.dynamic = new Float64Array(dynamic);
-    this.inputs = program.tensors.filter((e) => e.role === 'input').map((e) => ({ addr: e.addr, bytes: numel(e.shape) * dtypeBytes(e.dtype) }));
+    this.bulk = bulkOps(shared);
   }
 
+  /**
+   * What TileMachine.reset() does — DRAM to zeros and constants, the scratchpad (and its packed-B cache) and
+   * accumulator to zeros — with WebAssembly bulk copies from the start image (JavaScript's are slow on a
+   * shared memory, see bulk.ts).
+   */
   reset(): void {
-    this.main.reset();
+    const { bulk, wasm } = this;
+    bulk.copy(0, this.memory.image, this.dram.length);
+    bulk.fill(wasm.spad.byteOffset, 0, wasm.spad.byteLength);
+    bulk.fill(wasm.acc.byteOffset, 0, wasm.acc.byteLength);
+    wasm.spadReset();
   }
 
   run(): CostCounters {
-    const { partition: part, control } = this;
+    const { partition: part, control, bulk, memory } = this;
     const order = part.order[0]!, ends = part.segmentEnds[0]!;
-    const saved = this.inputs.map((e) => this.dram.slice(e.addr, e.addr + e.bytes));
+    // The inputs as the caller wrote them, for a rerun after a fault.
+    for (const e of memory.inputs) bulk.copy(e.saved, e.addr, e.bytes);
     const generation = ++this.generation;
     control.start(generation);
     let mainError: unknown;
@@ -114,8 +145,8 @@ class ParallelMachine {
     }
     if (control.aborted) {
       // A program fault: the sequential machine, from the same start state, gives the exact error.
-      this.main.reset();
-      this.inputs.forEach((e, k) => this.dram.set(saved[k]!, e.addr));
+      this.reset();
+      for (const e of memory.inputs) bulk.copy(e.addr, e.saved, e.bytes);
       return this.main.run();
     }
     return this.main.countersOf(this.dynamic.subarray(0, part.dynamicLength));
@@ -144,10 +175,13 @@ export class ParallelProgramRunner {
     const t = program.target.tile, { spadBytes, accWords } = privateSizes(program), tableBytes = gatherTables(program);
     const bases = [program.dramBytes];
     for (let p = 0; p < threads; p++) bases.push(WasmTileMemory.regionEnd(t, bases[p]!, spadBytes, accWords, tableBytes));
-    const pages = Math.ceil(bases[threads]! / PAGE);
+    const layout = sharedLayout(program, bases[threads]!);
+    const pages = Math.ceil(layout.end / PAGE);
     if (part === undefined || pages > MAX_PAGES) return new ParallelProgramRunner(new ProgramRunner(program, codes), [], undefined, 1);
 
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const image = new Uint8Array(memory.buffer, layout.image, program.dramBytes);
+    for (const c of program.constants) image.set(c.data, c.addr);
     const module = sharedKernelModule(MAX_PAGES);
     const mainWasm = WasmTileMemory.createIn(memory, module, t, program.dramBytes, bases[0]!, spadBytes, accWords, tableBytes);
     const main = new TileMachine(program, { memory: mainWasm, hostOps: hostOps(program.target) });
@@ -179,7 +213,7 @@ export class ParallelProgramRunner {
     }
     // A worker waits in Atomics.wait between runs: it must not keep the process alive.
     for (const w of workers) { w.removeAllListeners(); w.unref(); }
-    const machine = new ParallelMachine(main, mainWasm, part, control, dynamic, program);
+    const machine = new ParallelMachine(main, mainWasm, part, control, dynamic, layout, memory);
     return new ParallelProgramRunner(new ProgramRunner(program, { ...codes, machine }), workers, control, threads);
   }
 

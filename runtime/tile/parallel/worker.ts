@@ -4,6 +4,7 @@ import type { TileProgram } from '../../../backend/program.js';
 import { hostOps } from '../host/index.js';
 import { TileMachine } from '../machine.js';
 import { WasmTileMemory } from '../wasm/kernels.js';
+import { bulkOps } from './bulk.js';
 import { sharedKernelModule } from './shared-module.js';
 import { Control, WorkerFault } from './sync.js';
 
@@ -35,6 +36,7 @@ function serve(init: ParallelWorkerInit): void {
   const machine = new TileMachine(program, { memory: wasm, hostOps: hostOps(program.target) });
   const dynamic = new Float64Array(init.dynamic);
   const control = new Control(init.participants, init.control);
+  const bulk = bulkOps(init.memory);
   parentPort!.postMessage({ ready: true });
   for (let generation = 0; ;) {
     const next = control.awaitRun(generation);
@@ -42,9 +44,9 @@ function serve(init: ParallelWorkerInit): void {
     generation = next;
     try {
       // What reset() does to the main thread's machine, for this worker's own scratchpad and accumulator.
-      wasm.spad.fill(0);
+      bulk.fill(wasm.spad.byteOffset, 0, wasm.spad.byteLength);
+      bulk.fill(wasm.acc.byteOffset, 0, wasm.acc.byteLength);
       wasm.spadReset();
-      wasm.acc.fill(0);
       let from = 0;
       for (let s = 0; s < segmentEnds.length; s++) {
         const to = segmentEnds[s]!;
