@@ -86,6 +86,16 @@ describe('ParallelProgramRunner', () => {
     }
   }, 60_000);
 
+  it('a program naming a slot beyond the target runs on one thread, with the sequential fault', async () => {
+    const base = randomProgram({ tile: 4, seed: 3, ops: 10 });
+    const code = base.code.slice();
+    new DataView(code.buffer).setUint32(8, 1000, true); // the first instruction's slot
+    const broken: TileProgram = { ...base, code };
+    const par = await parallel(broken);
+    expect(par.threads).toBe(1);
+    expect(errorOf(() => par.run(new Map()))).toBe(errorOf(() => new ProgramRunner(broken).run(new Map())));
+  });
+
   it('close() ends the workers; a closed runner refuses to run; one thread is ProgramRunner', async () => {
     const par = await ParallelProgramRunner.create(compiled.program, { threads: 2 });
     const feeds = feedsFor(new ProgramRunner(compiled.program), 5);
