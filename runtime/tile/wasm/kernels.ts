@@ -142,14 +142,17 @@ export class WasmTileMemory {
    * is common and every worker has its own scratchpad, accumulator and tables): they start at or after byte
    * `base` and end before regionEnd(...). `module` must import that memory as it was declared (shared or not).
    */
-  static createIn(memory: WebAssembly.Memory, module: WebAssembly.Module, t: number, dramBytes: number, base: number, spadBytes: number, accWords: number, tableBytes: number): WasmTileMemory {
-    const tables = align(tableBytes, 16);
-    return new WasmTileMemory(t, layout(t, base, spadBytes, accWords, tables, true), dramBytes, spadBytes, accWords, tables, memory, module);
+  static createIn(memory: WebAssembly.Memory, module: WebAssembly.Module, t: number, dramBytes: number, base: number, spadBytes: number, accWords: number, tableBytes: number, code?: Uint8Array): WasmTileMemory {
+    const tables = align(tableBytes, 16), codeBytes = code?.length ?? 0;
+    const l = layout(t, base, spadBytes, accWords, tables, true, codeBytes);
+    const m = new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tables, memory, module);
+    if (codeBytes > 0) new Uint8Array(m.words.buffer, l.code, codeBytes).set(code!);
+    return m;
   }
 
-  /** A byte (page-aligned) after the regions createIn(…, base, spadBytes, accWords, tableBytes) uses. */
-  static regionEnd(t: number, base: number, spadBytes: number, accWords: number, tableBytes: number): number {
-    return layout(t, base, spadBytes, accWords, align(tableBytes, 16), true).pages * PAGE;
+  /** A byte (page-aligned) after the regions createIn(…, base, spadBytes, accWords, tableBytes, code) uses. */
+  static regionEnd(t: number, base: number, spadBytes: number, accWords: number, tableBytes: number, codeBytes = 0): number {
+    return layout(t, base, spadBytes, accWords, align(tableBytes, 16), true, codeBytes).pages * PAGE;
   }
 
   private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, given?: WebAssembly.Memory, module?: WebAssembly.Module) {
