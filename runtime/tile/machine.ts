@@ -98,6 +98,8 @@ export class TileMachine {
   /** Footprints and host cycles of the current run, in order; the cost model's only run-time inputs. */
   private readonly trace = new DynamicTrace();
   private memo: { trace: Float64Array; counters: CostCounters } | undefined;
+  /** See blockSpans. */
+  private spans: Int32Array | undefined;
   private index = 0;
   private gatherScratch = new Int32Array(0);
   private sourceScratch = new Int32Array(0);
@@ -276,17 +278,23 @@ export class TileMachine {
   }
 
   /**
-   * Runs only the instructions `order[from..to)` (ascending indices), on the current memory state: one
-   * worker's share of a segment in the two-thread runner (runtime/tile/parallel). Each LOAD_IM2COL's footprint
-   * and HOST's cycles go to `dynamic` at `dynamicAt[index]` (3 values and 1), the places run()'s trace gives them.
+   * Runs instructions from..to-1 on the current memory state (as run() does, WebAssembly blocks included, but
+   * none past `to`): one worker's share of a segment in the two-thread runner (runtime/tile/parallel), whose
+   * machines each run the program of their own instructions. Each LOAD_IM2COL's footprint and HOST's cycles go
+   * to `dynamic` at `dynamicAt[index]` (3 values and 1): their places in the whole program's run() trace.
    */
-  runSubset(order: Int32Array, from: number, to: number, dynamic: Float64Array, dynamicAt: Int32Array): void {
-    const words = this.words, wasm = this.wasm, checked = this.checked;
+  runRange(from: number, to: number, dynamic: Float64Array, dynamicAt: Int32Array): void {
+    const words = this.words, wasm = this.wasm, checked = this.checked, spans = this.blockSpans();
     // Other workers (and the caller) wrote DRAM since this machine last looked: descriptors are compared again.
     this.epoch++;
-    for (let o = from; o < to; o++) {
-      const i = order[o]!;
+    for (let i = from; i < to; i++) {
       this.index = i;
+      if (spans !== undefined && spans[i]! > i) {
+        // The rest of i's block, within the range (a range may start or end inside a block).
+        i = this.runBlock(i, Math.min(spans[i]!, to)) - 1;
+        this.epoch++;
+        continue;
+      }
       const w = i * WORD_U32;
       const head = words[w]!, extents = words[w + 1]!;
       const opcode = head & 0xff, flags = (head >>> 8) & 0xff, rows = head >>> 16;
@@ -325,6 +333,17 @@ export class TileMachine {
           this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
       }
     }
+  }
+
+  /** For runRange: the end of the block holding each instruction (0 outside blocks); undefined without blocks. */
+  private blockSpans(): Int32Array | undefined {
+    if (this.blockEnd.length === 0) return undefined;
+    if (this.spans === undefined) {
+      const spans = new Int32Array(this.count), blockEnd = this.blockEnd;
+      for (let i = 0; i < this.count; i++) if (blockEnd[i]! > 0) spans.fill(blockEnd[i]!, i, blockEnd[i]!);
+      this.spans = spans;
+    }
+    return this.spans;
   }
 
   /** The counters of a run whose footprints and host cycles, in program order, are `dynamic` (as run()'s trace records them). */
@@ -405,9 +424,9 @@ export class TileMachine {
     }
   }
 
-  /** Runs the block from instruction i (see blockEnd); returns the index after it. */
-  private runBlock(i: number): number {
-    const end = this.blockEnd[i]!, wasm = this.wasm!;
+  /** Runs the block from instruction i (see blockEnd) up to `end`; returns `end`. */
+  private runBlock(i: number, end = this.blockEnd[i]!): number {
+    const wasm = this.wasm!;
     const bad = wasm.runBlock(i, end);
     if (bad >= 0) {
       // A requantizing STORE's table entry was bad: fault there, as the instruction-by-instruction path does.

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { TilecError, fail } from '../../../ir/errors.js';
 import { numel, type Tensor } from '../../../ir/tensor.js';
 import type { CostCounters } from '../../../backend/cost.js';
+import { INSTRUCTION_BYTES } from '../../../backend/isa.js';
 import { dtypeBytes, type TileProgram } from '../../../backend/program.js';
 import { accumulatorSlots, scratchpadSlots } from '../../../backend/target.js';
 import { programGatherTableBytes } from '../gather-tables.js';
@@ -60,6 +61,23 @@ export function privateSizes(program: TileProgram): { spadBytes: number; accWord
 /** LOAD_IM2COL table bytes of each machine: what TileMachine reserves (its GATHER_TABLE_SLACK is 64 KiB). */
 export const gatherTables = (program: TileProgram): number => programGatherTableBytes(program, 1 << 16);
 
+/** One participant's program: its instructions in program order, where its segments end, and their trace places. */
+export interface Share {
+  readonly program: TileProgram;
+  readonly segmentEnds: Int32Array;
+  readonly dynamicAt: Int32Array;
+}
+
+export function shareOf(program: TileProgram, part: Partition, p: number): Share {
+  const order = part.order[p]!, code = new Uint8Array(order.length * INSTRUCTION_BYTES), dynamicAt = new Int32Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    const at = order[k]! * INSTRUCTION_BYTES;
+    code.set(program.code.subarray(at, at + INSTRUCTION_BYTES), k * INSTRUCTION_BYTES);
+    dynamicAt[k] = part.dynamicAt[order[k]!]!;
+  }
+  return { program: { ...program, code }, segmentEnds: part.segmentEnds[p]!, dynamicAt };
+}
+
 /** Where the shared memory keeps, after the participants' regions, DRAM's start image and the saved inputs. */
 interface SharedLayout {
   readonly image: number;
@@ -93,7 +111,10 @@ class ParallelMachine {
   constructor(
     private readonly main: TileMachine,
     private readonly wasm: WasmTileMemory,
-    private readonly partition: Partition,
+    /** The whole program on its own memory: the counters, and the rerun after a fault. */
+    private readonly full: TileMachine,
+    private readonly share: Share,
+    private readonly segments: number,
     private readonly control: Control,
     dynamic: SharedArrayBuffer,
     private readonly memory: SharedLayout,
@@ -118,8 +139,8 @@ class ParallelMachine {
   }
 
   run(): CostCounters {
-    const { partition: part, control, bulk, memory } = this;
-    const order = part.order[0]!, ends = part.segmentEnds[0]!;
+    const { share, control, bulk, memory } = this;
+    const ends = share.segmentEnds;
     // The inputs as the caller wrote them, for a rerun after a fault.
     for (const e of memory.inputs) bulk.copy(e.saved, e.addr, e.bytes);
     const generation = ++this.generation;
@@ -127,9 +148,9 @@ class ParallelMachine {
     let mainError: unknown;
     try {
       let from = 0;
-      for (let s = 0; s < part.segments; s++) {
+      for (let s = 0; s < this.segments; s++) {
         const to = ends[s]!;
-        if (to > from) this.main.runSubset(order, from, to, this.dynamic, part.dynamicAt);
+        if (to > from) this.main.runRange(from, to, this.dynamic, share.dynamicAt);
         from = to;
         if (!control.barrier(0, s)) break;
       }
@@ -145,11 +166,14 @@ class ParallelMachine {
     }
     if (control.aborted) {
       // A program fault: the sequential machine, from the same start state, gives the exact error.
-      this.reset();
-      for (const e of memory.inputs) bulk.copy(e.addr, e.saved, e.bytes);
-      return this.main.run();
+      const full = this.full, saved = new Uint8Array(this.dram.buffer);
+      full.reset();
+      for (const e of memory.inputs) full.dram.set(saved.subarray(e.saved, e.saved + e.bytes), e.addr);
+      const counters = full.run();
+      this.dram.set(full.dram); // (not reached: the rerun faults too)
+      return counters;
     }
-    return this.main.countersOf(this.dynamic.subarray(0, part.dynamicLength));
+    return this.full.countersOf(this.dynamic);
   }
 }
 
@@ -172,21 +196,27 @@ export class ParallelProgramRunner {
     const codes = options.codes ? { codes: true } : {};
     const threads = Math.max(1, Math.min(4, Math.floor(options.threads ?? 2)));
     const part = threads > 1 ? partitionProgram(program, threads) : undefined;
-    const t = program.target.tile, { spadBytes, accWords } = privateSizes(program), tableBytes = gatherTables(program);
+    const sequential = (): ParallelProgramRunner => new ParallelProgramRunner(new ProgramRunner(program, codes), [], undefined, 1);
+    if (part === undefined) return sequential();
+    // Each participant's machine runs the program of its own instructions, in its own regions.
+    const t = program.target.tile, shares = Array.from({ length: threads }, (_, p) => shareOf(program, part, p));
+    const regions = shares.map((sh) => ({ ...privateSizes(sh.program), tableBytes: gatherTables(sh.program), code: sh.program.code }));
     const bases = [program.dramBytes];
-    for (let p = 0; p < threads; p++) bases.push(WasmTileMemory.regionEnd(t, bases[p]!, spadBytes, accWords, tableBytes));
+    regions.forEach((r, p) => bases.push(WasmTileMemory.regionEnd(t, bases[p]!, r.spadBytes, r.accWords, r.tableBytes, r.code.length)));
     const layout = sharedLayout(program, bases[threads]!);
+    if (Math.ceil(layout.end / PAGE) > MAX_PAGES) return sequential();
     const pages = Math.ceil(layout.end / PAGE);
-    if (part === undefined || pages > MAX_PAGES) return new ParallelProgramRunner(new ProgramRunner(program, codes), [], undefined, 1);
 
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const image = new Uint8Array(memory.buffer, layout.image, program.dramBytes);
     for (const c of program.constants) image.set(c.data, c.addr);
     const module = sharedKernelModule(MAX_PAGES);
-    const mainWasm = WasmTileMemory.createIn(memory, module, t, program.dramBytes, bases[0]!, spadBytes, accWords, tableBytes);
-    const main = new TileMachine(program, { memory: mainWasm, hostOps: hostOps(program.target) });
+    const r0 = regions[0]!;
+    const mainWasm = WasmTileMemory.createIn(memory, module, t, program.dramBytes, bases[0]!, r0.spadBytes, r0.accWords, r0.tableBytes, r0.code);
+    const main = new TileMachine(shares[0]!.program, { memory: mainWasm, hostOps: hostOps(program.target) });
+    const full = new TileMachine(program, { hostOps: hostOps(program.target) });
     const control = new Control(threads);
-    const dynamic = new SharedArrayBuffer(8 * Math.max(1, part.dynamicLength));
+    const dynamic = new SharedArrayBuffer(8 * part.dynamicLength);
     const url = workerUrl();
     const workers: Worker[] = [];
     try {
@@ -199,9 +229,10 @@ export class ParallelProgramRunner {
           w.once('error', reject);
           w.once('exit', (code) => reject(new Error(`tile runtime worker ${p} exited (code ${code}) before it was ready`)));
         }));
+        const r = regions[p]!, sh = shares[p]!;
         const init: ParallelWorkerInit = {
-          program, participant: p, participants: threads, memory, maxPages: MAX_PAGES, base: bases[p]!, spadBytes, accWords, tableBytes,
-          order: part.order[p]!, segmentEnds: part.segmentEnds[p]!, dynamicAt: part.dynamicAt, dynamic, control: control.buffer,
+          program: sh.program, participant: p, participants: threads, memory, maxPages: MAX_PAGES, base: bases[p]!, spadBytes: r.spadBytes, accWords: r.accWords,
+          tableBytes: r.tableBytes, segmentEnds: sh.segmentEnds, dynamicAt: sh.dynamicAt, dynamic, control: control.buffer,
         };
         w.postMessage(init);
       }
@@ -213,7 +244,7 @@ export class ParallelProgramRunner {
     }
     // A worker waits in Atomics.wait between runs: it must not keep the process alive.
     for (const w of workers) { w.removeAllListeners(); w.unref(); }
-    const machine = new ParallelMachine(main, mainWasm, part, control, dynamic, layout, memory);
+    const machine = new ParallelMachine(main, mainWasm, full, shares[0]!, part.segments, control, dynamic, layout, memory);
     return new ParallelProgramRunner(new ProgramRunner(program, { ...codes, machine }), workers, control, threads);
   }
 

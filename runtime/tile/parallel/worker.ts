@@ -13,6 +13,7 @@ import { Control, WorkerFault } from './sync.js';
 // meeting the others at each barrier, until told to stop.
 
 export interface ParallelWorkerInit {
+  /** The program of this worker's instructions (runner.ts shareOf). */
   readonly program: TileProgram;
   readonly participant: number;
   readonly participants: number;
@@ -22,7 +23,6 @@ export interface ParallelWorkerInit {
   readonly spadBytes: number;
   readonly accWords: number;
   readonly tableBytes: number;
-  readonly order: Int32Array;
   readonly segmentEnds: Int32Array;
   readonly dynamicAt: Int32Array;
   readonly dynamic: SharedArrayBuffer;
@@ -30,8 +30,8 @@ export interface ParallelWorkerInit {
 }
 
 function serve(init: ParallelWorkerInit): void {
-  const { program, participant: p, order, segmentEnds, dynamicAt } = init;
-  const wasm = WasmTileMemory.createIn(init.memory, sharedKernelModule(init.maxPages), program.target.tile, program.dramBytes, init.base, init.spadBytes, init.accWords, init.tableBytes);
+  const { program, participant: p, segmentEnds, dynamicAt } = init;
+  const wasm = WasmTileMemory.createIn(init.memory, sharedKernelModule(init.maxPages), program.target.tile, program.dramBytes, init.base, init.spadBytes, init.accWords, init.tableBytes, program.code);
   // Construction resets DRAM to its start state: harmless, the main thread is idle until it hears we are ready.
   const machine = new TileMachine(program, { memory: wasm, hostOps: hostOps(program.target) });
   const dynamic = new Float64Array(init.dynamic);
@@ -50,7 +50,7 @@ function serve(init: ParallelWorkerInit): void {
       let from = 0;
       for (let s = 0; s < segmentEnds.length; s++) {
         const to = segmentEnds[s]!;
-        if (to > from) machine.runSubset(order, from, to, dynamic, dynamicAt);
+        if (to > from) machine.runRange(from, to, dynamic, dynamicAt);
         from = to;
         if (!control.barrier(p, s)) break;
       }

@@ -6,7 +6,7 @@ import { CodeBuilder, type TileProgram } from '../../../backend/program.js';
 import { im2colSource } from '../../../ir/im2col.js';
 import { TileMachine } from '../../../runtime/tile/machine.js';
 import { partitionProgram, type Partition } from '../../../runtime/tile/parallel/partition.js';
-import { gatherTables, privateSizes } from '../../../runtime/tile/parallel/runner.js';
+import { gatherTables, privateSizes, shareOf } from '../../../runtime/tile/parallel/runner.js';
 import { sharedKernelModule } from '../../../runtime/tile/parallel/shared-module.js';
 import { WasmTileMemory } from '../../../runtime/tile/wasm/kernels.js';
 import { randomProgram, type RandomCase } from './random-program.js';
@@ -99,13 +99,21 @@ function expectSound(p: TileProgram, part: Partition): void {
  * order, each worker on its own machine (own scratchpad and accumulator) over one DRAM.
  */
 function runInterleaved(p: TileProgram, part: Partition, seed: number): { dram: Uint8Array; counters: unknown } {
-  const t = p.target.tile, { spadBytes, accWords } = privateSizes(p), tables = gatherTables(p);
+  // Each worker's machine runs the program of its own instructions (as ParallelProgramRunner's do).
+  const t = p.target.tile, shares = [...Array(part.workers).keys()].map((w) => shareOf(p, part, w));
   let base = p.dramBytes;
-  const bases: number[] = [];
-  for (let w = 0; w < part.workers; w++) { bases.push(base); base = WasmTileMemory.regionEnd(t, base, spadBytes, accWords, tables); }
+  const regions = shares.map((sh) => {
+    const r = { base, ...privateSizes(sh.program), tables: gatherTables(sh.program) };
+    base = WasmTileMemory.regionEnd(t, base, r.spadBytes, r.accWords, r.tables, sh.program.code.length);
+    return r;
+  });
   const memory = new WebAssembly.Memory({ initial: Math.ceil(base / 65536), maximum: Math.ceil(base / 65536), shared: true });
   const module = sharedKernelModule(65536);
-  const machines = bases.map((b) => new TileMachine(p, { memory: WasmTileMemory.createIn(memory, module, t, p.dramBytes, b, spadBytes, accWords, tables) }));
+  const machines = shares.map((sh, w) => {
+    const r = regions[w]!;
+    return new TileMachine(sh.program, { memory: WasmTileMemory.createIn(memory, module, t, p.dramBytes, r.base, r.spadBytes, r.accWords, r.tables, sh.program.code) });
+  });
+  machines[0]!.reset(); // every machine reset DRAM when built; the last one built was not machine 0
   const dynamic = new Float64Array(part.dynamicLength);
   let s = seed >>> 0;
   const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
@@ -114,12 +122,13 @@ function runInterleaved(p: TileProgram, part: Partition, seed: number): { dram: 
     for (;;) {
       const ready = [...at.keys()].filter((w) => at[w]! < part.segmentEnds[w]![seg]!);
       if (ready.length === 0) break;
-      const w = ready[next() % ready.length]!;
-      machines[w]!.runSubset(part.order[w]!, at[w]!, at[w]! + 1, dynamic, part.dynamicAt);
-      at[w]!++;
+      // One instruction, or (one time in four) the rest of the worker's segment at once (WebAssembly blocks).
+      const w = ready[next() % ready.length]!, end = next() % 4 === 0 ? part.segmentEnds[w]![seg]! : at[w]! + 1;
+      machines[w]!.runRange(at[w]!, end, dynamic, shares[w]!.dynamicAt);
+      at[w] = end;
     }
   }
-  return { dram: machines[0]!.dram.slice(), counters: machines[0]!.countersOf(dynamic) };
+  return { dram: machines[0]!.dram.slice(), counters: new TileMachine(p).countersOf(dynamic) };
 }
 
 function sequential(p: TileProgram): { dram: Uint8Array; counters: unknown } {
