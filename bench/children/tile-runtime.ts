@@ -1,7 +1,8 @@
 // Child process of the tile-runtime bench: times one model on the tile machine and on onnxruntime-node in the
 // same process, and prints one JSON line. Compilation happens before and outside the timing; the tile time
 // covers ProgramRunner.run per sample: quantizing the float input on entry, the tile program, dequantizing
-// the outputs on exit (what `tilec run` does per sample).
+// the outputs on exit (what `tilec run` does per sample). ResNet-50 runs on two threads (ParallelProgramRunner),
+// its one-thread time beside it.
 //   node --import tsx bench/children/tile-runtime.ts mnist MODEL MNIST_DIR [LIMIT]
 //   node --import tsx bench/children/tile-runtime.ts resnet MODEL [REPEATS]
 import * as ort from 'onnxruntime-node';
@@ -10,6 +11,7 @@ import { openSamples } from '../../cli/samples.js';
 import { PASS_NAMES, compileModel } from '../../cli/session.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { ProgramRunner } from '../../runtime/tile/run-program.js';
+import { ParallelProgramRunner } from '../../runtime/tile/parallel/runner.js';
 import type { TileKernels } from '../../runtime/tile/machine.js';
 
 const [kind, model, ...rest] = process.argv.slice(2) as [string, string, ...string[]];
@@ -61,12 +63,19 @@ async function main(): Promise<void> {
   for (let i = 0; i < 3; i++) await session.run(inputs);
   const ortTimes: number[] = [];
   for (let i = 0; i < Math.max(repeats, 10); i++) { const s = performance.now(); await session.run(inputs); ortTimes.push(performance.now() - s); }
-  const runner = new ProgramRunner(compiled.program);
-  runner.run(feeds);
-  const tileTimes: number[] = [];
-  for (let i = 0; i < repeats; i++) tileTimes.push(timeSync(() => runner.run(feeds)));
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  process.stdout.write(`${JSON.stringify({ input, instructions, compile_ms: compileMs, ort_ms: median(ortTimes), tile_ms: median(tileTimes), tile_threads: 1 })}\n`);
+  const timeRuns = (runner: { run(f: typeof feeds): unknown }): number => {
+    runner.run(feeds);
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) times.push(timeSync(() => runner.run(feeds)));
+    return median(times);
+  };
+  const oneThreadMs = timeRuns(new ProgramRunner(compiled.program));
+  // One inference on two threads, like onnxruntime's two intra-op threads (runtime/tile/parallel).
+  const parallel = await ParallelProgramRunner.create(compiled.program, { threads: 2 });
+  const tileMs = timeRuns(parallel);
+  await parallel.close();
+  process.stdout.write(`${JSON.stringify({ input, instructions, compile_ms: compileMs, ort_ms: median(ortTimes), tile_ms: tileMs, tile_threads: parallel.threads, tile_1thread_ms: oneThreadMs })}\n`);
 }
 
 await main();

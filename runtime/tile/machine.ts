@@ -48,6 +48,12 @@ export interface TileMachineOptions {
    * checks every accumulator update.
    */
   readonly kernels?: TileKernels;
+  /**
+   * The WebAssembly memory (DRAM, scratchpad, accumulator) to run on instead of a fresh one: the two-thread
+   * runner (runtime/tile/parallel) gives each worker's machine its own regions of one shared memory. Sized for
+   * this program; implies the 'wasm' kernels.
+   */
+  readonly memory?: WasmTileMemory;
 }
 
 export type TileKernels = 'ts' | 'wasm';
@@ -92,6 +98,8 @@ export class TileMachine {
   /** Footprints and host cycles of the current run, in order; the cost model's only run-time inputs. */
   private readonly trace = new DynamicTrace();
   private memo: { trace: Float64Array; counters: CostCounters } | undefined;
+  /** See blockSpans. */
+  private spans: Int32Array | undefined;
   private index = 0;
   private gatherScratch = new Int32Array(0);
   private sourceScratch = new Int32Array(0);
@@ -151,7 +159,7 @@ export class TileMachine {
     const spadBytes = Math.min(this.spadCapacity, used.spad) * tt, accWords = Math.min(this.accCapacity, used.acc) * tt;
     this.faultOnOverflow = options.overflow === 'fault';
     const wantWasm = (options.kernels ?? 'wasm') === 'wasm' && !this.faultOnOverflow;
-    this.wasm = wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK), program.code) : undefined;
+    this.wasm = options.memory ?? (wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK), program.code) : undefined);
     this.tableNext = this.wasm?.tablesOffset ?? 0;
     this.spad = this.wasm?.spad ?? new Int8Array(spadBytes);
     this.acc = this.wasm?.acc ?? new Int32Array(accWords);
@@ -280,6 +288,88 @@ export class TileMachine {
   }
 
   /**
+   * Runs instructions from..to-1 on the current memory state (as run() does, WebAssembly blocks included, but
+   * none past `to`): one worker's share of a segment in the two-thread runner (runtime/tile/parallel), whose
+   * machines each run the program of their own instructions. Each LOAD_IM2COL's footprint and HOST's cycles go
+   * to `dynamic` at `dynamicAt[index]` (3 values and 1): their places in the whole program's run() trace.
+   */
+  runRange(from: number, to: number, dynamic: Float64Array, dynamicAt: Int32Array): void {
+    const words = this.words, wasm = this.wasm, checked = this.checked, spans = this.blockSpans();
+    // Other workers (and the caller) wrote DRAM since this machine last looked: descriptors are compared again.
+    this.epoch++;
+    for (let i = from; i < to; i++) {
+      this.index = i;
+      if (spans !== undefined && spans[i]! > i) {
+        // The rest of i's block, within the range (a range may start or end inside a block).
+        const next = this.runBlock(i, Math.min(spans[i]!, to), dynamic, dynamicAt);
+        if (next > i) {
+          i = next - 1;
+          this.epoch++;
+          continue;
+        }
+        this.index = i; // nothing ran: instruction i (a LOAD_IM2COL) goes its own way below
+      }
+      const w = i * WORD_U32;
+      const head = words[w]!, extents = words[w + 1]!;
+      const opcode = head & 0xff, flags = (head >>> 8) & 0xff, rows = head >>> 16;
+      const cols = extents & 0xffff, aux = extents >>> 16;
+      const f0 = words[w + 2]!, f1 = words[w + 3]!, f2 = words[w + 4]!, f3 = words[w + 5]!;
+      switch (opcode) {
+        // As run().
+        case OP_LOAD:
+          if (checked[i] === 1) wasm!.load(f0, f1, f2, rows, cols);
+          else this.load(f0, f1, f2, rows, cols);
+          break;
+        case OP_LOAD_IM2COL: {
+          const f = checked[i] === 1 ? this.gather(f0, f1, f2, f3, rows, cols) : this.loadIm2col(f0, f1, f2, f3, rows, cols), d = dynamicAt[i]!;
+          dynamic[d] = f.bytes; dynamic[d + 1] = f.first; dynamic[d + 2] = f.last;
+          break;
+        }
+        case OP_PRELOAD:
+          if (checked[i] === 1) wasm!.preload(f0, flags & PRELOAD_ZERO_FLAG ? 0 : flags & PRELOAD_BROADCAST_FLAG ? 1 : 2, f1, f2, rows, cols);
+          else this.preload(f0, flags & PRELOAD_ZERO_FLAG ? 'zero' : flags & PRELOAD_BROADCAST_FLAG ? 'broadcast' : 'tile', f1, f2, rows, cols);
+          break;
+        case OP_MATMUL:
+          if (checked[i] === 1) wasm!.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
+          else this.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
+          break;
+        case OP_STORE:
+          if (checked[i] === 1) this.storeWasm(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
+          else this.store(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
+          break;
+        case OP_FENCE:
+          break;
+        case OP_HOST:
+          dynamic[dynamicAt[i]!] = this.host(aux, f0, f1);
+          this.epoch++;
+          break;
+        default:
+          this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
+      }
+    }
+  }
+
+  /** For runRange: the end of the block holding each instruction (0 outside blocks); undefined without blocks. */
+  private blockSpans(): Int32Array | undefined {
+    if (this.blockEnd.length === 0) return undefined;
+    if (this.spans === undefined) {
+      const spans = new Int32Array(this.count), blockEnd = this.blockEnd;
+      for (let i = 0; i < this.count; i++) if (blockEnd[i]! > 0) spans.fill(blockEnd[i]!, i, blockEnd[i]!);
+      this.spans = spans;
+    }
+    return this.spans;
+  }
+
+  /** The counters of a run whose footprints and host cycles, in program order, are `dynamic` (as run()'s trace records them). */
+  countersOf(dynamic: Float64Array): CostCounters {
+    const memo = this.memo;
+    if (memo === undefined || memo.trace.length !== dynamic.length || memo.trace.some((v, i) => v !== dynamic[i])) {
+      this.memo = { trace: dynamic.slice(), counters: this.replayCostModel(dynamic) };
+    }
+    return cloneCounters(this.memo!.counters);
+  }
+
+  /**
    * The cost model's counters for the run just finished. The model is a pure function of the instruction
    * words and of the values only execution knows — gathered footprints and host-op cycles — which run()
    * recorded in order. When those equal the previous run's (the usual case: same program, new data), the
@@ -372,12 +462,14 @@ export class TileMachine {
    * Runs the block from instruction i (see blockEnd); returns the index to go on from. Its LOAD_IM2COLs are
    * resolved first (their descriptors cannot change within the block: its STOREs cannot write them), their
    * footprints recorded in order and their gather records written; at one that would fault or needs the
-   * TypeScript gather the block stops short, and run() goes on from it one instruction at a time.
+   * TypeScript gather the block stops short, and run() goes on from it one instruction at a time. `limit`
+   * (at most blockEnd[i]) stops it earlier: the two-thread runtime's ranges may end inside a block.
    */
-  private runBlock(i: number): number {
-    let end = this.blockEnd[i]!;
+  private runBlock(i: number, limit = this.blockEnd[i]!, dynamic?: Float64Array, dynamicAt?: Int32Array): number {
+    let end = limit;
     const wasm = this.wasm!, words = this.words, list = this.gatherList, trace = this.trace;
-    for (let p = this.blockGatherFrom[i]!; p < list.length && list[p]! < end; p++) {
+    // A block start knows its first gather; a start inside a block (runRange) searches for it.
+    for (let p = this.blockEnd[i]! > 0 ? this.blockGatherFrom[i]! : firstAtOrAfter(list, i); p < list.length && list[p]! < end; p++) {
       const j = list[p]!, w = j * WORD_U32;
       this.index = j;
       let g: CachedGather;
@@ -395,7 +487,12 @@ export class TileMachine {
         wasm.setGatherRecord(j, wt.rowTab + 8 * row0, wt.colTab + 4 * col0, wt.colStride, wt.idxTab + 32 * col0, col0, g.desc.padValue);
         this.recorded[j] = g;
       }
-      trace.push3(g.footprint.bytes, g.footprint.first, g.footprint.last);
+      if (dynamic !== undefined) {
+        const d = dynamicAt![j]!;
+        dynamic[d] = g.footprint.bytes; dynamic[d + 1] = g.footprint.first; dynamic[d + 2] = g.footprint.last;
+      } else {
+        trace.push3(g.footprint.bytes, g.footprint.first, g.footprint.last);
+      }
     }
     if (end === i) return i;
     const bad = wasm.runBlock(i, end);
@@ -783,6 +880,13 @@ interface DescriptorState {
   /** Its area of the table memory (reused when a new geometry fits), or -1. */
   tableAt: number;
   tableBytes: number;
+}
+
+/** The first position of sorted `list` whose value is >= v (list.length if none). */
+function firstAtOrAfter(list: Int32Array, v: number): number {
+  let a = 0, b = list.length;
+  while (a < b) { const m = (a + b) >>> 1; if (list[m]! < v) a = m + 1; else b = m; }
+  return a;
 }
 
 /** LOAD_IM2COL's resolved gather (see TileMachine.gatherOf). */

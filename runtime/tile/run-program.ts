@@ -29,7 +29,12 @@ export interface RunProgramOptions extends Omit<TileMachineOptions, 'hostOps'> {
   readonly codes?: boolean;
   /** false: every host op runs its reference kernel (host/index.ts HostOpsOptions). Default true. */
   readonly hostFastPaths?: boolean;
+  /** The machine to run on instead of a new TileMachine (the two-thread runner's, runtime/tile/parallel). */
+  readonly machine?: ProgramMachine;
 }
+
+/** What ProgramRunner needs of a machine. */
+export type ProgramMachine = Pick<TileMachine, 'dram' | 'reset' | 'run'>;
 
 // Module-level copies: the per-element loops call these, not another module's bindings (which some loaders
 // turn into getter calls).
@@ -129,7 +134,7 @@ function lazyCodec(e: TensorEntry): () => Codec {
  * writes the feeds, runs, and reads the outputs.
  */
 export class ProgramRunner {
-  private readonly machine: TileMachine;
+  private readonly machine: ProgramMachine;
   private readonly inputs: readonly TensorEntry[];
   private readonly outputs: readonly TensorEntry[];
   private readonly inputNames: ReadonlySet<string>;
@@ -139,7 +144,7 @@ export class ProgramRunner {
   private readonly codes: boolean;
 
   constructor(readonly program: TileProgram, options: RunProgramOptions = {}) {
-    this.machine = new TileMachine(program, {
+    this.machine = options.machine ?? new TileMachine(program, {
       ...(options.overflow ? { overflow: options.overflow } : {}), ...(options.kernels ? { kernels: options.kernels } : {}), hostOps: hostOps(program.target, { fastPaths: options.hostFastPaths ?? true }),
     });
     this.codes = options.codes ?? false;

@@ -141,22 +141,43 @@ export class WasmTileMemory {
       const l = layout(t, dramBytes, spadBytes, accWords, tb, cache, cb, 32 * gathers);
       if (l.pages > MAX_PAGES) continue;
       const m = new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tb);
-      if (cb > 0) {
-        new Uint8Array(m.words.buffer, l.code, cb).set(code!);
-        // Each LOAD_IM2COL's record address into its reserved bytes 24..27 (in this copy only).
-        for (let o = 0, r = l.records; o < cb; o += 32) {
-          if (code![o] === LOAD_IM2COL_OPCODE) { m.words[(l.code + o + 24) / 4] = r; r += 32; }
-        }
-      }
+      if (cb > 0) m.copyCode(l, code!);
       return m;
     }
     return undefined;
   }
 
-  private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number) {
+  /**
+   * A machine's regions inside a memory the caller owns (the two-thread runner's shared memory, where DRAM
+   * is common and every worker has its own scratchpad, accumulator and tables): they start at or after byte
+   * `base` and end before regionEnd(...). `module` must import that memory as it was declared (shared or not).
+   */
+  static createIn(memory: WebAssembly.Memory, module: WebAssembly.Module, t: number, dramBytes: number, base: number, spadBytes: number, accWords: number, tableBytes: number, code?: Uint8Array): WasmTileMemory {
+    const tables = align(tableBytes, 16), codeBytes = code?.length ?? 0;
+    const l = layout(t, base, spadBytes, accWords, tables, true, codeBytes, codeBytes > 0 ? 32 * countGathers(code!) : 0);
+    const m = new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tables, memory, module);
+    if (codeBytes > 0) m.copyCode(l, code!);
+    return m;
+  }
+
+  /** A byte (page-aligned) after the regions createIn(…, base, spadBytes, accWords, tableBytes, code) uses. */
+  static regionEnd(t: number, base: number, spadBytes: number, accWords: number, tableBytes: number, code?: Uint8Array): number {
+    const codeBytes = code?.length ?? 0;
+    return layout(t, base, spadBytes, accWords, align(tableBytes, 16), true, codeBytes, codeBytes > 0 ? 32 * countGathers(code!) : 0).pages * PAGE;
+  }
+
+  /** Copies the code in for runBlock, with each LOAD_IM2COL's record address in its reserved bytes 24..27 (in this copy only). */
+  private copyCode(l: Layout, code: Uint8Array): void {
+    new Uint8Array(this.words.buffer, l.code, code.length).set(code);
+    for (let o = 0, r = l.records; o < code.length; o += 32) {
+      if (code[o] === LOAD_IM2COL_OPCODE) { this.words[(l.code + o + 24) / 4] = r; r += 32; }
+    }
+  }
+
+  private constructor(readonly t: number, l: Layout, dramBytes: number, spadBytes: number, accWords: number, tableBytes: number, given?: WebAssembly.Memory, module?: WebAssembly.Module) {
     this.tt = t * t;
-    const memory = new WebAssembly.Memory({ initial: l.pages });
-    const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
+    const memory = given ?? new WebAssembly.Memory({ initial: l.pages });
+    const instance = new WebAssembly.Instance(module ?? kernelModule(), { env: { memory } });
     this.matmulFn = instance.exports.matmul as MatmulExport;
     this.loadFn = instance.exports.load as LoadExport;
     this.gatherIm2colFn = instance.exports.gatherIm2col as GatherIm2colExport;
