@@ -11,8 +11,9 @@ import type { PreloadSource, StoreMode, TileSink } from '../isa.js';
 import type { GatherFootprint } from '../gather.js';
 import { CodeBuilder, validateProgram, type ConstantBlob, type TensorEntry, type TileProgram } from '../program.js';
 import type { LoopOrder, Target } from '../target.js';
-import { TimingMemo, emitGemm, scheduleDramBytes, tileGemm, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
+import { TimingMemo, emitGemm, scheduleDramBytes, timeSchedule, type GemmPlan, type GemmSpec } from '../tile-gemm.js';
 import { analyze, type Step } from './analyze.js';
+import { MIN_WORKER_GEMMS, PlanWorker, defaultPlanThreads, planGemms, wantsPlanWorker } from './plan-gemms.js';
 import { gemmLayer, hostLayer, totalsOf, type EmitTotals, type LayerReport } from './report.js';
 
 // The backend's entry point: a lowered graph (stage after LOWER_PIPELINE) -> a tile program. analyze.ts
@@ -35,6 +36,12 @@ export interface EmitOptions {
   readonly hostIm2col?: boolean;
   /** Called after each node is emitted (GEMM search can take a while on big layers). */
   readonly onProgress?: (done: number, total: number, node: string) => void;
+  /**
+   * Threads choosing the GEMMs' schedules (plan-gemms.ts; the program is the same for any value). Default: 2
+   * when the machine has two cores or more, else 1, and a program with few or small GEMMs plans on the main
+   * thread alone; an explicit value ≥ 2 always uses the worker when there are two GEMMs or more to plan.
+   */
+  readonly planThreads?: number;
 }
 
 export interface EmitResult {
@@ -94,8 +101,27 @@ function trackWrittenPages(model: CostModel, steps: readonly Step[], addr: (v: s
   model.trackOnly([[Math.floor(first / DRAM_PAGE_BYTES) * DRAM_PAGE_BYTES, (Math.floor(last / DRAM_PAGE_BYTES) + 1) * DRAM_PAGE_BYTES - 1]]);
 }
 
+/** GEMMs that share a schedule (emitProgram): the same shape, strides, bias, requant layout and scratch. */
+const shapeKey = (spec: GemmSpec): string => JSON.stringify([spec.m, spec.n, spec.k, spec.a.stride, spec.gather ? 'gather' : spec.b.stride, spec.c.stride,
+  spec.bias !== undefined, spec.requant?.perRow, spec.scratch?.bytes]);
+
 export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = {}): EmitResult {
   checkStage(lowered, STAGES.lowered);
+  const threads = opts.planThreads ?? defaultPlanThreads();
+  const forced = opts.planThreads !== undefined;
+  // Started first, so that loading its modules overlaps the analysis (and terminated unused if the GEMMs to
+  // plan turn out too small); not started at all when there are too few GEMM shapes.
+  const shapes = new Set(lowered.nodes.filter((n) => n.op === 'TileGemm')
+    .map((n) => JSON.stringify([valueType(lowered, n.inputs[0]!).shape, valueType(lowered, n.outputs[0]!).shape])));
+  const worker = threads >= 2 && shapes.size >= (forced ? 2 : MIN_WORKER_GEMMS) ? new PlanWorker() : undefined;
+  try {
+    return emitWith(lowered, target, opts, threads, forced, worker);
+  } finally {
+    worker?.terminate();
+  }
+}
+
+function emitWith(lowered: Graph, target: Target, opts: EmitOptions, threads: number, forced: boolean, worker: PlanWorker | undefined): EmitResult {
   const a = analyze(lowered, { scratch: opts.scratch ?? true, foldBoundary: opts.foldBoundary ?? true, hostIm2col: opts.hostIm2col ?? false });
   const storage = a.storage;
   const dramBytes = storage.allocate(lowered.nodes.length);
@@ -127,32 +153,13 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
     layers.push(hostLayer(name, op, hostOpBytes(d.inputs, d.outputs), cycles));
   };
 
-  // GEMMs of one shape (the groups of a grouped or depthwise conv: thousands in ShuffleNet) share the schedule
-  // the search chose for the first of them; each is still timed on its own addresses for the report.
-  const schedules = new Map<string, GemmPlan>();
   // Timings of GEMMs that differ only in their operands' page-aligned placement are the same (memo.ts).
   const memo = new TimingMemo(target);
   // Gathered tiles' footprints by geometry, relative to x: repeated blocks gather alike from other inputs.
   const footprints = new Map<string, RelativeFootprints>();
-  const planned = (spec: GemmSpec): GemmPlan => {
-    const key = JSON.stringify([spec.m, spec.n, spec.k, spec.a.stride, spec.gather ? 'gather' : spec.b.stride, spec.c.stride, spec.bias !== undefined,
-      spec.requant?.perRow, spec.scratch?.bytes]);
-    const first = schedules.get(key);
-    if (first === undefined) {
-      const plan = tileGemm(spec, target, sink, { memo, ...(opts.strategy ? { strategy: opts.strategy } : {}) });
-      schedules.set(key, plan);
-      return plan;
-    }
-    emitGemm(spec, target, first.schedule, sink);
-    return { ...first, name: spec.name, counters: timeSchedule(spec, target, first.schedule, memo), timed: 0 };
-  };
 
-  const emitStep = (s: Step): void => {
-    if (s.kind === 'none') return;
-    if (s.kind === 'host') {
-      emitHost(s.op, s.node.name, s.node.inputs.map(ref), s.node.outputs.map(ref), s.node.attrs);
-      return;
-    }
+  /** A TileGemm step's spec: tensor placement is settled, so every spec is known before anything is emitted. */
+  const gemmSpec = (s: Step & { kind: 'gemm' }): GemmSpec => {
     const { node, m, n, k, source } = s;
     const [aName, bName, biasName = ''] = node.inputs as [string, string, string?];
     let b: GemmSpec['b'];
@@ -173,18 +180,10 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
       // Never read: LOAD_IM2COL gathers every tile of B.
       b = { addr: x.addr, stride: n };
     } else {
-      notes.add(HOST_IM2COL_NOTE);
-      const x = ref(bName)!;
-      const matrix: TensorRef = { addr: storage.addr(source.matrix), dtype: 'int8', shape: [k, n] };
-      const g = source.gather;
-      emitHost('Im2Col', source.matrix, [x], [matrix], {
-        kernel_shape: g.kernel_shape, strides: g.strides, pads: g.pads, dilations: g.dilations,
-        padValue: g.padValue, channelStart: g.channelStart, channels: g.channels,
-      });
-      b = { addr: matrix.addr, stride: n };
+      b = { addr: storage.addr(source.matrix), stride: n };
     }
     const at = node.attrs;
-    const spec: GemmSpec = {
+    return {
       name: node.name, m, n, k,
       a: { addr: storage.addr(aName), stride: k },
       b,
@@ -194,18 +193,56 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
       requant: { table: storage.addr(s.table), perRow: at.multiplier.length > 1, qmin: at.qmin, qmax: at.qmax },
       ...(s.scratch !== undefined ? { scratch: { addr: storage.addr(s.scratch), bytes: m * n * 4 } } : {}),
     };
-    const plan = planned(spec);
+  };
+  const specs = a.steps.map((s) => (s.kind === 'gemm' ? gemmSpec(s) : undefined));
+
+  // GEMMs of one shape (the groups of a grouped or depthwise conv: thousands in ShuffleNet) share the schedule
+  // the search chose for the first of them; each is still timed on its own addresses for the report. The
+  // searches run before emission, on two threads when there is enough of them (plan-gemms.ts).
+  const firstOfShape = new Map<string, GemmSpec>();
+  for (const spec of specs) if (spec !== undefined && !firstOfShape.has(shapeKey(spec))) firstOfShape.set(shapeKey(spec), spec);
+  const toPlan = [...firstOfShape.values()];
+  const useWorker = worker !== undefined && wantsPlanWorker(toPlan, target.tile, threads, forced);
+  if (!useWorker) worker?.terminate();
+  const plans = planGemms(toPlan, target, { memo, ...(opts.strategy ? { strategy: opts.strategy } : {}), ...(useWorker ? { worker } : {}) });
+  const schedules = new Map(toPlan.map((spec, i) => [spec, plans[i]!]));
+  const planned = (spec: GemmSpec): GemmPlan => {
+    const first = firstOfShape.get(shapeKey(spec))!;
+    const plan = schedules.get(first)!;
+    emitGemm(spec, target, plan.schedule, sink);
+    if (first === spec) return plan;
+    return { ...plan, name: spec.name, counters: timeSchedule(spec, target, plan.schedule, memo), timed: 0 };
+  };
+
+  const emitStep = (s: Step, spec: GemmSpec | undefined): void => {
+    if (s.kind === 'none') return;
+    if (s.kind === 'host') {
+      emitHost(s.op, s.node.name, s.node.inputs.map(ref), s.node.outputs.map(ref), s.node.attrs);
+      return;
+    }
+    const { node, m, n, k, source } = s;
+    const bName = node.inputs[1]!;
+    const gather = spec!.gather;
+    if (source.kind === 'gather') {
+      notes.add(HOST_IM2COL_NOTE);
+      const g = source.gather;
+      emitHost('Im2Col', source.matrix, [ref(bName)!], [{ addr: storage.addr(source.matrix), dtype: 'int8', shape: [k, n] }], {
+        kernel_shape: g.kernel_shape, strides: g.strides, pads: g.pads, dilations: g.dilations,
+        padValue: g.padValue, channelStart: g.channelStart, channels: g.channels,
+      });
+    }
+    const plan = planned(spec!);
     const layer = gemmLayer(node.name, node.op, { m, n, k }, plan, target.tile);
     if (!gather) { layers.push(layer); return; }
     // What explicit im2col would move for this layer, under the same schedule: the host pass reading x and
     // writing the K×N matrix, then the GEMM loading B's tiles from that matrix.
     const hostPass = hostOpBytes([ref(bName)!], [{ dtype: 'int8', shape: [k, n] }]);
-    const explicitGemm = scheduleDramBytes({ ...spec, gather: undefined, b: { addr: 0, stride: n } }, target, plan.schedule);
+    const explicitGemm = scheduleDramBytes({ ...spec!, gather: undefined, b: { addr: 0, stride: n } }, target, plan.schedule);
     layers.push({ ...layer, im2col_dram_bytes: { explicit: hostPass + explicitGemm, implicit: layer.dram_bytes } });
   };
 
   a.steps.forEach((s, i) => {
-    emitStep(s);
+    emitStep(s, specs[i]);
     opts.onProgress?.(i + 1, a.steps.length, s.node.name);
   });
 
