@@ -70,12 +70,21 @@ async function main(): Promise<void> {
     for (let i = 0; i < repeats; i++) times.push(timeSync(() => runner.run(feeds)));
     return median(times);
   };
-  const oneThreadMs = timeRuns(new ProgramRunner(compiled.program));
+  const single = new ProgramRunner(compiled.program);
+  const oneThreadMs = timeRuns(single);
   // One inference on two threads, like onnxruntime's two intra-op threads (runtime/tile/parallel).
   const parallel = await ParallelProgramRunner.create(compiled.program, { threads: 2 });
   const tileMs = timeRuns(parallel);
+  // The figure only counts if the two-thread run is the golden run: same output bytes and counters.
+  const identical = JSON.stringify(summarize(parallel.run(feeds))) === JSON.stringify(summarize(single.run(feeds)));
   await parallel.close();
-  process.stdout.write(`${JSON.stringify({ input, instructions, compile_ms: compileMs, ort_ms: median(ortTimes), tile_ms: tileMs, tile_threads: parallel.threads, tile_1thread_ms: oneThreadMs })}\n`);
+  process.stdout.write(`${JSON.stringify({ input, instructions, compile_ms: compileMs, ort_ms: median(ortTimes), tile_ms: tileMs, tile_threads: parallel.threads, tile_1thread_ms: oneThreadMs, two_threads_identical: identical })}\n`);
+}
+
+/** Output bytes (as hex) and counters of one run, for comparing two runners. */
+function summarize(r: { outputs: ReadonlyMap<string, Tensor>; counters: unknown }): unknown {
+  const outs = [...r.outputs].map(([name, t]) => [name, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')]);
+  return { outs, counters: r.counters };
 }
 
 await main();
