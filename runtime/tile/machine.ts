@@ -230,14 +230,36 @@ export class TileMachine {
 
   /** Runs the program to its end (from the current memory state) and returns its counters. */
   run(): CostCounters {
-    const words = this.words, count = this.count;
-    const trace = this.trace, wasm = this.wasm, checked = this.checked, blockEnd = this.blockEnd, blocks = blockEnd.length > 0;
-    trace.reset();
+    this.trace.reset();
+    this.execute(0, this.count);
+    return this.counters();
+  }
+
+  /**
+   * Runs instructions from..to-1 on the current memory state (as run() does, WebAssembly blocks included, but
+   * none past `to`): one worker's share of a segment in the two-thread runner (runtime/tile/parallel), whose
+   * machines each run the program of their own instructions. Each LOAD_IM2COL's footprint and HOST's cycles go
+   * to `dynamic` at `dynamicAt[index]` (3 values and 1): their places in the whole program's run() trace.
+   */
+  runRange(from: number, to: number, dynamic: Float64Array, dynamicAt: Int32Array): void {
+    this.execute(from, to, dynamic, dynamicAt);
+  }
+
+  /**
+   * Executes instructions from..to-1. Footprints and host cycles go to the run's trace in order, or, given
+   * `dynamic`, to their places `dynamicAt[index]` there (runRange).
+   */
+  private execute(from: number, to: number, dynamic?: Float64Array, dynamicAt?: Int32Array): void {
+    const words = this.words, trace = this.trace, wasm = this.wasm, checked = this.checked, spans = this.blockSpans();
+    // DRAM may have changed since this machine last looked (a new run, or another worker's stores): descriptors
+    // are compared again before their next use.
     this.epoch++;
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < to; i++) {
       this.index = i;
-      if (blocks && blockEnd[i]! > 0) {
-        const next = this.runBlock(i);
+      if (spans !== undefined && spans[i]! > i) {
+        // The rest of i's block, within the range (a range may start or end inside a block; so may a block
+        // that stopped short at a gather needing the TypeScript path).
+        const next = this.runBlock(i, Math.min(spans[i]!, to), dynamic, dynamicAt);
         if (next > i) {
           i = next - 1;
           continue;
@@ -258,7 +280,8 @@ export class TileMachine {
           break;
         case OP_LOAD_IM2COL: {
           const f = checked[i] === 1 ? this.gather(f0, f1, f2, f3, rows, cols) : this.loadIm2col(f0, f1, f2, f3, rows, cols);
-          trace.push3(f.bytes, f.first, f.last);
+          if (dynamic === undefined) trace.push3(f.bytes, f.first, f.last);
+          else { const d = dynamicAt![i]!; dynamic[d] = f.bytes; dynamic[d + 1] = f.first; dynamic[d + 2] = f.last; }
           break;
         }
         case OP_PRELOAD:
@@ -275,74 +298,14 @@ export class TileMachine {
           break;
         case OP_FENCE:
           break;
-        case OP_HOST:
-          trace.push1(this.host(aux, f0, f1));
+        case OP_HOST: {
+          const cycles = this.host(aux, f0, f1);
+          if (dynamic === undefined) trace.push1(cycles);
+          else dynamic[dynamicAt![i]!] = cycles;
           // A host op may write DRAM anywhere, descriptors included.
           this.epoch++;
           break;
-        default:
-          this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
-      }
-    }
-    return this.counters();
-  }
-
-  /**
-   * Runs instructions from..to-1 on the current memory state (as run() does, WebAssembly blocks included, but
-   * none past `to`): one worker's share of a segment in the two-thread runner (runtime/tile/parallel), whose
-   * machines each run the program of their own instructions. Each LOAD_IM2COL's footprint and HOST's cycles go
-   * to `dynamic` at `dynamicAt[index]` (3 values and 1): their places in the whole program's run() trace.
-   */
-  runRange(from: number, to: number, dynamic: Float64Array, dynamicAt: Int32Array): void {
-    const words = this.words, wasm = this.wasm, checked = this.checked, spans = this.blockSpans();
-    // Other workers (and the caller) wrote DRAM since this machine last looked: descriptors are compared again.
-    this.epoch++;
-    for (let i = from; i < to; i++) {
-      this.index = i;
-      if (spans !== undefined && spans[i]! > i) {
-        // The rest of i's block, within the range (a range may start or end inside a block).
-        const next = this.runBlock(i, Math.min(spans[i]!, to), dynamic, dynamicAt);
-        if (next > i) {
-          i = next - 1;
-          this.epoch++;
-          continue;
         }
-        this.index = i; // nothing ran: instruction i (a LOAD_IM2COL) goes its own way below
-      }
-      const w = i * WORD_U32;
-      const head = words[w]!, extents = words[w + 1]!;
-      const opcode = head & 0xff, flags = (head >>> 8) & 0xff, rows = head >>> 16;
-      const cols = extents & 0xffff, aux = extents >>> 16;
-      const f0 = words[w + 2]!, f1 = words[w + 3]!, f2 = words[w + 4]!, f3 = words[w + 5]!;
-      switch (opcode) {
-        // As run().
-        case OP_LOAD:
-          if (checked[i] === 1) wasm!.load(f0, f1, f2, rows, cols);
-          else this.load(f0, f1, f2, rows, cols);
-          break;
-        case OP_LOAD_IM2COL: {
-          const f = checked[i] === 1 ? this.gather(f0, f1, f2, f3, rows, cols) : this.loadIm2col(f0, f1, f2, f3, rows, cols), d = dynamicAt[i]!;
-          dynamic[d] = f.bytes; dynamic[d + 1] = f.first; dynamic[d + 2] = f.last;
-          break;
-        }
-        case OP_PRELOAD:
-          if (checked[i] === 1) wasm!.preload(f0, flags & PRELOAD_ZERO_FLAG ? 0 : flags & PRELOAD_BROADCAST_FLAG ? 1 : 2, f1, f2, rows, cols);
-          else this.preload(f0, flags & PRELOAD_ZERO_FLAG ? 'zero' : flags & PRELOAD_BROADCAST_FLAG ? 'broadcast' : 'tile', f1, f2, rows, cols);
-          break;
-        case OP_MATMUL:
-          if (checked[i] === 1) wasm!.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
-          else this.matmul(f0, f1, f2, rows, cols, aux, (flags & MATMUL_ACCUMULATE_FLAG) !== 0);
-          break;
-        case OP_STORE:
-          if (checked[i] === 1) this.storeWasm(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
-          else this.store(f0, f1, f2, rows, cols, (flags & STORE_RAW32_FLAG) !== 0, f3, (flags & STORE_PER_ROW_FLAG) !== 0, ((aux & 0xff) << 24) >> 24, (aux << 16) >> 24);
-          break;
-        case OP_FENCE:
-          break;
-        case OP_HOST:
-          dynamic[dynamicAt[i]!] = this.host(aux, f0, f1);
-          this.epoch++;
-          break;
         default:
           this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
       }
@@ -503,8 +466,9 @@ export class TileMachine {
       this.checkRequantEntry(this.words[w + 5]! + (perRow ? wasm.badRow() * REQUANT_ENTRY_BYTES : 0));
       invariant(false, `runBlock stopped at instruction ${bad} without a bad requant entry`);
     }
-    // Its STOREs over a gather descriptor: compared again before the next LOAD_IM2COL uses it.
-    if (this.blockStoreLo[i]! < this.descHi && this.blockStoreHi[i]! > this.descLo) this.epoch++;
+    // Its STOREs over a gather descriptor: compared again before the next LOAD_IM2COL uses it (a start inside a
+    // block has no store range of its own: compared again anyway).
+    if (this.blockEnd[i] === 0 || (this.blockStoreLo[i]! < this.descHi && this.blockStoreHi[i]! > this.descLo)) this.epoch++;
     return end;
   }
 
