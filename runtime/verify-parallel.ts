@@ -1,9 +1,7 @@
-import { createRequire } from 'node:module';
 import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TilecError } from '../ir/errors.js';
+import { workerScriptUrl } from '../ir/worker-url.js';
 import type { TileProgram } from '../backend/program.js';
 import { evaluateFloat } from './float/index.js';
 import type { TileKernels } from './tile/machine.js';
@@ -29,19 +27,6 @@ const IN_FLIGHT = 4;
 export const defaultVerifyThreads = (): number => Math.max(1, Math.min(os.availableParallelism(), 2));
 
 /**
- * The worker script next to this module: .js when built; from source (.ts), a bootstrap that registers tsx's
- * loader in the worker first (a worker does not inherit the parent's loader hooks).
- */
-function workerUrl(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./verify-worker.js', import.meta.url);
-  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const api = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
-  const target = new URL('./verify-worker.ts', import.meta.url).href;
-  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(target)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-/**
  * Like verifySamples (evaluating with evaluateFloat and the tile program through ProgramRunner, as `tilec
  * verify` does), with the samples spread over worker threads. The result is identical to the single-threaded one.
  */
@@ -52,7 +37,7 @@ export async function verifySamplesParallel(run: ParallelVerifyRun): Promise<Ver
     return verifySamples({ ...run, evaluate: evaluateFloat, ...(tile ? { runTile: (feeds) => tile.run(feeds).outputs } : {}) });
   }
   const acc = new VerifyAccumulator(run.float, run.quantized, run.labels, run.program !== undefined);
-  const url = workerUrl();
+  const url = workerScriptUrl(import.meta.url, 'verify-worker');
   const workers = Array.from({ length: threads }, () => new Worker(url));
   const init: WorkerInit = { float: run.float, quantized: run.quantized, ...(run.program ? { program: run.program } : {}), ...(run.kernels ? { kernels: run.kernels } : {}) };
   for (const w of workers) w.postMessage({ init });

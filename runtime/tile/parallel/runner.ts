@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TilecError, fail } from '../../../ir/errors.js';
+import { workerScriptUrl } from '../../../ir/worker-url.js';
 import { numel, type Tensor } from '../../../ir/tensor.js';
 import type { CostCounters } from '../../../backend/cost.js';
 import { INSTRUCTION_BYTES } from '../../../backend/isa.js';
@@ -33,16 +31,6 @@ export interface ParallelRunOptions extends Omit<RunProgramOptions, 'kernels' | 
 /** WebAssembly memory is 32-bit: 65536 pages of 64 KiB. */
 const MAX_PAGES = 65536;
 const PAGE = 65536;
-
-/** The worker script next to this module: .js when built; from source, a bootstrap registering tsx in the worker first. */
-function workerUrl(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./worker.js', import.meta.url);
-  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const api = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
-  const target = new URL('./worker.ts', import.meta.url).href;
-  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(target)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
 
 /** Scratchpad bytes and accumulator words one machine needs (what TileMachine allocates). */
 export function privateSizes(program: TileProgram): { spadBytes: number; accWords: number } {
@@ -217,7 +205,7 @@ export class ParallelProgramRunner {
     const full = new TileMachine(program, { hostOps: hostOps(program.target) });
     const control = new Control(threads);
     const dynamic = new SharedArrayBuffer(8 * part.dynamicLength);
-    const url = workerUrl();
+    const url = workerScriptUrl(import.meta.url, 'worker');
     const workers: Worker[] = [];
     try {
       const ready: Promise<void>[] = [];
