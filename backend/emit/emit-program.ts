@@ -42,6 +42,11 @@ export interface EmitOptions {
    * thread alone; an explicit value ≥ 2 always uses the worker when there are two GEMMs or more to plan.
    */
   readonly planThreads?: number;
+  /**
+   * A planning worker started when the compile began (startPlanWorker), so that its start-up overlaps import and
+   * passes; used in place of a new one when the GEMMs call for a worker, and terminated in any case.
+   */
+  readonly planWorker?: PlanWorker;
 }
 
 export interface EmitResult {
@@ -106,18 +111,21 @@ const shapeKey = (spec: GemmSpec): string => JSON.stringify([spec.m, spec.n, spe
   spec.bias !== undefined, spec.requant?.perRow, spec.scratch?.bytes]);
 
 export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = {}): EmitResult {
-  checkStage(lowered, STAGES.lowered);
-  const threads = opts.planThreads ?? defaultPlanThreads();
-  const forced = opts.planThreads !== undefined;
-  // Started first, so that loading its modules overlaps the analysis (and terminated unused if the GEMMs to
-  // plan turn out too small); not started at all when there are too few GEMM shapes.
-  const shapes = new Set(lowered.nodes.filter((n) => n.op === 'TileGemm')
-    .map((n) => JSON.stringify([valueType(lowered, n.inputs[0]!).shape, valueType(lowered, n.outputs[0]!).shape])));
-  const worker = threads >= 2 && shapes.size >= (forced ? 2 : MIN_WORKER_GEMMS) ? new PlanWorker() : undefined;
+  let worker: PlanWorker | undefined;
   try {
+    checkStage(lowered, STAGES.lowered);
+    const threads = opts.planThreads ?? defaultPlanThreads();
+    const forced = opts.planThreads !== undefined;
+    // Started first, so that loading its modules overlaps the analysis (and terminated unused if the GEMMs to
+    // plan turn out too small); not started at all when there are too few GEMM shapes.
+    const shapes = new Set(lowered.nodes.filter((n) => n.op === 'TileGemm')
+      .map((n) => JSON.stringify([valueType(lowered, n.inputs[0]!).shape, valueType(lowered, n.outputs[0]!).shape])));
+    if (threads >= 2 && shapes.size >= (forced ? 2 : MIN_WORKER_GEMMS)) worker = opts.planWorker ?? new PlanWorker();
+    else opts.planWorker?.terminate();
     return emitWith(lowered, target, opts, threads, forced, worker);
   } finally {
     worker?.terminate();
+    opts.planWorker?.terminate();
   }
 }
 

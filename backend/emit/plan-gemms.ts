@@ -37,6 +37,13 @@ export function planOrder(specs: readonly GemmSpec[], tile: number): number[] {
   return specs.map((_, i) => i).sort((x, y) => cost[y]! - cost[x]! || x - y);
 }
 
+/**
+ * A planning worker for a compile that is about to begin (pass it to emitProgram as EmitOptions.planWorker),
+ * or undefined when `threads` < 2. It loads and warms up while the caller imports the model and runs the
+ * passes; emitProgram uses or terminates it. A caller that never reaches emitProgram must terminate it.
+ */
+export const startPlanWorker = (threads = defaultPlanThreads()): PlanWorker | undefined => (threads >= 2 ? new PlanWorker(true) : undefined);
+
 /** Whether to plan `specs` with a worker: `threads` ≥ 2 and, unless forced, enough work to pay for it. */
 export function wantsPlanWorker(specs: readonly GemmSpec[], tile: number, threads: number, forced: boolean): boolean {
   if (threads < 2 || specs.length < 2) return false;
@@ -77,10 +84,11 @@ export class PlanWorker {
   /** GEMMs whose plans came from the worker (tests: the worker path really ran). */
   planned = 0;
 
-  constructor() {
+  /** `warm`: plan a few made-up GEMMs before the real ones arrive (plan-warm.ts), for a worker started early. */
+  constructor(warm = false) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(workerUrl(), { workerData: { port: port2, state: this.state.buffer }, transferList: [port2] });
+    this.worker = new Worker(workerUrl(), { workerData: { port: port2, state: this.state.buffer, warm }, transferList: [port2] });
     this.worker.unref();
     // Failures reach the main thread through the stopped flag (or the stall limit), never as an event.
     this.worker.on('error', () => undefined);

@@ -8,7 +8,7 @@ import type { PlanRequest } from './plan-wire.js';
 // main thread waits on. The planner is imported dynamically so that a failure to load it raises the flag too
 // (the main thread then plans what is left itself).
 
-const { port, state: buffer } = workerData as { port: MessagePort; state: SharedArrayBuffer };
+const { port, state: buffer, warm } = workerData as { port: MessagePort; state: SharedArrayBuffer; warm: boolean };
 /** [0]: next GEMM to claim; [1]: plans posted; [2]: stopped. */
 const state = new Int32Array(buffer);
 
@@ -19,7 +19,10 @@ const stop = (): void => {
 };
 
 try {
-  const [{ planGemm, TimingMemo }, { fromWire }] = await Promise.all([import('../tile-gemm.js'), import('./plan-wire.js')]);
+  const [{ planGemm, TimingMemo }, { fromWire }, { warmUpSpecs }] = await Promise.all([import('../tile-gemm.js'), import('./plan-wire.js'), import('./plan-warm.js')]);
+  // Started early (while the main thread imports and runs the passes): compile the planner's hot code now, so
+  // that the real GEMMs do not pay for it. The plans are thrown away.
+  if (warm) for (const { spec, target } of warmUpSpecs()) planGemm(spec, target);
   port.once('message', (req: PlanRequest) => {
     try {
       const options = { memo: new TimingMemo(req.target), ...(req.strategy ? { strategy: req.strategy } : {}) };

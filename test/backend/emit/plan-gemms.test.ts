@@ -3,9 +3,11 @@ import { presetTarget, withTile } from '../../../backend/target.js';
 import { GatherFootprints } from '../../../backend/gather.js';
 import { encodeTbin } from '../../../backend/tbin.js';
 import { TimingMemo, planGemm, type GemmSpec } from '../../../backend/tile-gemm.js';
-import { PlanWorker, livePlanWorkers, planGemms, planOrder, planWorkersExited } from '../../../backend/emit/plan-gemms.js';
+import { PlanWorker, livePlanWorkers, planGemms, planOrder, planWorkersExited, startPlanWorker } from '../../../backend/emit/plan-gemms.js';
+import { emitProgram } from '../../../backend/emit/index.js';
 import { fromWire, toWire } from '../../../backend/emit/plan-wire.js';
 import { im2colGeometry } from '../../../ir/im2col.js';
+import type { Graph } from '../../../ir/graph.js';
 import { tensor } from '../../../ir/tensor.js';
 import { GraphBuilder, expectBitExact, int32s, int8s, q8, quantize, randomRequant, rng } from './fixture.js';
 
@@ -77,22 +79,47 @@ describe('planning GEMMs on a worker thread', () => {
     }
   });
 
+  it('a worker started early warms up, then plans the GEMMs it is given like the main thread', () => {
+    const worker = startPlanWorker(2)!;
+    try {
+      expect(planGemms(specs, target, { memo: new TimingMemo(target), worker, mainPlans: false })).toEqual(sequential());
+      expect(worker.planned).toBe(specs.length);
+    } finally {
+      worker.terminate();
+    }
+    expect(startPlanWorker(1)).toBeUndefined();
+  });
+
   it('emitProgram: planThreads 2 gives the program and report of planThreads 1', () => {
-    const r = rng(5);
-    const b = new GraphBuilder();
-    const x = b.node('Quantize', [b.input('x', 'float32', [13, 9])], quantize(1 / 64), { quant: q8(1 / 64) });
-    const w1 = b.init('w1', tensor('int8', [37, 13], int8s(r, 37 * 13)), q8(0.01));
-    const b1 = b.init('b1', tensor('int32', [37], int32s(r, 37, 5000)), { scale: [0.01 / 64], zeroPoint: [0], bits: 32 });
-    const h = b.node('TileGemm', [w1, x, b1], { ...randomRequant(r, 37, true), gather: 'none' }, { quant: q8(0.05) });
-    const w2 = b.init('w2', tensor('int8', [20, 37], int8s(r, 20 * 37)), q8(0.02));
-    const h2 = b.node('TileGemm', [w2, h, ''], { ...randomRequant(r, 20, false), gather: 'none' }, { quant: q8(0.1, -2) });
-    const y = b.node('Dequantize', [h2], { scale: 0.1, zeroPoint: -2 }, { outputs: ['y'] });
-    const g = b.build([y]);
+    const g = twoGemms();
     const t = withTile(target, 4);
     const one = expectBitExact(g, t, { planThreads: 1 });
     const two = expectBitExact(g, t, { planThreads: 2 });
-    expect(encodeTbin(two.program)).toEqual(encodeTbin(one.program));
-    expect(two.report).toEqual(one.report);
-    expect(two.totals).toEqual(one.totals);
+    const early = expectBitExact(g, t, { planThreads: 2, planWorker: startPlanWorker(2)! });
+    for (const e of [two, early]) {
+      expect(encodeTbin(e.program)).toEqual(encodeTbin(one.program));
+      expect(e.report).toEqual(one.report);
+      expect(e.totals).toEqual(one.totals);
+    }
+  });
+
+  it('emitProgram ends a worker it was given and does not need (one thread, or one GEMM shape)', () => {
+    const g = twoGemms();
+    expect(encodeTbin(emitProgram(g, target, { planThreads: 1, planWorker: startPlanWorker(2)! }).program)).toEqual(encodeTbin(emitProgram(g, target, { planThreads: 1 }).program));
+    expect(() => emitProgram({ ...g, nodes: [] }, target, { planWorker: startPlanWorker(2)! })).toThrow();
   });
 });
+
+/** Quantize -> TileGemm (37×9×13) -> TileGemm (20×9×37) -> Dequantize. */
+function twoGemms(): Graph {
+  const r = rng(5);
+  const b = new GraphBuilder();
+  const x = b.node('Quantize', [b.input('x', 'float32', [13, 9])], quantize(1 / 64), { quant: q8(1 / 64) });
+  const w1 = b.init('w1', tensor('int8', [37, 13], int8s(r, 37 * 13)), q8(0.01));
+  const b1 = b.init('b1', tensor('int32', [37], int32s(r, 37, 5000)), { scale: [0.01 / 64], zeroPoint: [0], bits: 32 });
+  const h = b.node('TileGemm', [w1, x, b1], { ...randomRequant(r, 37, true), gather: 'none' }, { quant: q8(0.05) });
+  const w2 = b.init('w2', tensor('int8', [20, 37], int8s(r, 20 * 37)), q8(0.02));
+  const h2 = b.node('TileGemm', [w2, h, ''], { ...randomRequant(r, 20, false), gather: 'none' }, { quant: q8(0.1, -2) });
+  const y = b.node('Dequantize', [h2], { scale: 0.1, zeroPoint: -2 }, { outputs: ['y'] });
+  return b.build([y]);
+}
