@@ -1,8 +1,6 @@
 import os from 'node:os';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { workerScriptUrl } from '../../ir/worker-url.js';
 import { gemmDims } from '../gemm/spec.js';
 import type { LoopOrder, Target } from '../target.js';
 import { planGemm, type GemmPlan, type GemmSpec, type TimingMemo } from '../tile-gemm.js';
@@ -51,22 +49,6 @@ export function wantsPlanWorker(specs: readonly GemmSpec[], tile: number, thread
   return specs.length >= MIN_WORKER_GEMMS && specs.reduce((t, s) => t + planCost(s, tile), 0) >= MIN_WORKER_TILE_OPS;
 }
 
-/**
- * The worker script next to this module: .js when built; from source (.ts), a bootstrap that registers tsx's
- * loader in the worker first (a worker does not inherit the parent's loader hooks) and raises the stopped flag
- * itself if that fails.
- */
-function workerUrl(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./plan-worker.js', import.meta.url);
-  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const api = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
-  const target = new URL('./plan-worker.ts', import.meta.url).href;
-  const code = `import { workerData } from 'node:worker_threads';
-try { const { register } = await import(${JSON.stringify(api)}); register(); await import(${JSON.stringify(target)}); }
-catch { const s = new Int32Array(workerData.state); Atomics.store(s, 2, 1); Atomics.notify(s, 1); }`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
 /** Workers started and not yet exited (tests check that none is left behind). */
 let liveWorkers = 0;
 const exits = new Set<Promise<void>>();
@@ -88,7 +70,8 @@ export class PlanWorker {
   constructor(warm = false) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(workerUrl(), { workerData: { port: port2, state: this.state.buffer, warm }, transferList: [port2] });
+    // From source, a failure to register tsx in the worker is caught only by the stall limit; every failure after it raises the stopped flag.
+    this.worker = new Worker(workerScriptUrl(import.meta.url, 'plan-worker'), { workerData: { port: port2, state: this.state.buffer, warm }, transferList: [port2] });
     this.worker.unref();
     // Failures reach the main thread through the stopped flag (or the stall limit), never as an event.
     this.worker.on('error', () => undefined);
