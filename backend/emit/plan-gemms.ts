@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { workerScriptUrl } from '../../ir/worker-url.js';
 import { gemmDims } from '../gemm/spec.js';
@@ -14,8 +13,13 @@ import { toWire, type PlanRequest } from './plan-wire.js';
 // the port with receiveMessageOnPort. Whatever the worker fails to deliver (it failed, or stalled for
 // STALL_MS) the main thread plans itself, so errors are those of the one-thread path.
 
-/** Default threads for GEMM planning: 2 when the machine has two cores or more. */
-export const defaultPlanThreads = (): number => (os.availableParallelism() >= 2 ? 2 : 1);
+/**
+ * Default threads for GEMM planning: 1. Measured on the 2-core reference machine (light ResNet-50 from a
+ * calibration table, quiet machine, built CLI): 1.71-1.95 s of compile with the worker against 1.81-2.07 s
+ * without, and 0.6-0.8 s more CPU — the worker's own JIT warm-up eats what the split saves — so the second
+ * thread is opt-in (EmitOptions.planThreads) until it pays on this machine.
+ */
+export const defaultPlanThreads = (): number => 1;
 
 /** Below these, a worker's start-up costs more than it saves (by default; an explicit planThreads forces it). */
 export const MIN_WORKER_GEMMS = 4;
