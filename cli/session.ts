@@ -86,7 +86,8 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
   checkGraphMemory(float, s.limits);
   checkTileOps(float, s.target.tile, s.limits);
   onFloatGraph?.(float);
-  // GEMM planning's worker thread starts and warms up while calibration and the passes run; emitProgram uses or ends it.
+  // When planning uses two threads (not the default: backend/emit/plan-gemms.ts defaultPlanThreads), its worker
+  // starts and warms up while calibration and the passes run; emitProgram uses or ends it.
   const planWorker = float.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul').length >= 4 ? startPlanWorker() : undefined;
   let quantized: Graph, calibration: ReturnType<typeof quantizeModel>['calibration'], lowered: Graph, emitted: EmitResult;
   try {
