@@ -1,14 +1,11 @@
+import { u32Leb as u32 } from './shared-module.js';
+
 // Bulk copies inside the two-thread runner's shared memory. V8 copies and fills a SharedArrayBuffer from
 // JavaScript (TypedArray set/fill/slice) with element-wise relaxed-atomic loops, many times slower than
 // memcpy (resetting ResNet-50's 32 MB DRAM took 30-150 ms instead of ~5); WebAssembly's memory.copy and
 // memory.fill are plain bulk operations on shared memory too. This is the smallest module that offers them,
 // assembled here byte by byte (its text form is in the comments).
 
-const u32 = (v: number): number[] => {
-  const out: number[] = [];
-  do { const b = v % 128; v = Math.floor(v / 128); out.push(v > 0 ? b | 0x80 : b); } while (v > 0);
-  return out;
-};
 const section = (id: number, body: number[]): number[] => [id, ...u32(body.length), ...body];
 const name = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
 

@@ -19,7 +19,8 @@ function readU32(bytes: Uint8Array, at: number): { value: number; next: number }
   }
 }
 
-function u32Leb(value: number): number[] {
+/** `value` as an unsigned LEB128 (WebAssembly's u32 encoding). */
+export function u32Leb(value: number): number[] {
   const out: number[] = [];
   let v = value;
   do {
