@@ -15,8 +15,6 @@ import { type WeightKernels, wasmWeightKernels } from './weight-codes.js';
 
 const activationParams = (scale: number, zeroPoint: number, bits: number): QuantParams => ({ scale: [scale], zeroPoint: [zeroPoint], bits });
 
-export { weightAlphas } from './weight-codes.js';
-
 /** The axis of a product node's weight that indexes output channels: Conv W [O, ...] 0; Gemm B [K, N] 1, [N, K] (transB) 0. */
 export function weightChannelAxis(n: Node): number {
   if (n.op === 'Conv') return 0;
