@@ -273,7 +273,8 @@ export class TileMachine {
       const f0 = words[w + 2]!, f1 = words[w + 3]!, f2 = words[w + 4]!, f3 = words[w + 5]!;
       switch (opcode) {
         // checked[i] = 1: the instruction's static checks passed at construction (see staticChecks), and the
-        // WebAssembly kernels run it straight away.
+        // WebAssembly kernels run it straight away. Otherwise the TypeScript method runs it: with the WebAssembly
+        // kernels only to fault in its checks (they are the same checks), so it never needs a WebAssembly branch.
         case OP_LOAD:
           if (checked[i] === 1) wasm!.load(f0, f1, f2, rows, cols);
           else this.load(f0, f1, f2, rows, cols);
@@ -536,10 +537,6 @@ export class TileMachine {
 
   private load(slot: number, addr: number, stride: number, rows: number, cols: number): void {
     const base = this.loadChecks(slot, addr, stride, rows, cols);
-    if (this.wasm !== undefined) {
-      this.wasm.load(slot, addr, stride, rows, cols);
-      return;
-    }
     const t = this.t, spad = this.spad, src = this.dramI8;
     spad.fill(0, base, base + t * t); // zero-fill to the full tile
     for (let r = 0; r < rows; r++) {
@@ -691,10 +688,6 @@ export class TileMachine {
   private preload(slot: number, source: 'zero' | 'broadcast' | 'tile', addr: number, stride: number, rows: number, cols: number): void {
     const base = this.preloadChecks(slot, source, addr, stride, rows, cols);
     const t = this.t, acc = this.acc, view = this.view;
-    if (this.wasm !== undefined) {
-      this.wasm.preload(slot, source === 'zero' ? 0 : source === 'broadcast' ? 1 : 2, addr, stride, rows, cols);
-      return;
-    }
     acc.fill(0, base, base + t * t);
     if (source === 'zero') return;
     for (let r = 0; r < rows; r++) {
@@ -720,10 +713,6 @@ export class TileMachine {
   private matmul(accSlot: number, aSlot: number, bSlot: number, m: number, n: number, k: number, accumulate: boolean): void {
     this.matmulChecks(accSlot, aSlot, bSlot, m, n, k);
     const tt = this.t * this.t, cBase = accSlot * tt, aBase = aSlot * tt, bBase = bSlot * tt;
-    if (this.wasm !== undefined) {
-      this.wasm.matmul(accSlot, aSlot, bSlot, m, n, k, accumulate);
-      return;
-    }
     const t = this.t, spad = this.spad, acc = this.acc, sum = this.rowSum;
     for (let i = 0; i < m; i++) {
       sum.fill(0, 0, n);
@@ -765,10 +754,6 @@ export class TileMachine {
 
   private store(slot: number, addr: number, stride: number, rows: number, cols: number, raw: boolean, table: number, perRow: boolean, qmin: number, qmax: number): void {
     const base = this.storeChecks(slot, addr, stride, rows, cols, raw, table, perRow, qmin, qmax);
-    if (this.wasm !== undefined) {
-      this.storeWasm(slot, addr, stride, rows, cols, raw, table, perRow, qmin, qmax);
-      return;
-    }
     this.watchStore(addr, stride, rows, raw ? 4 * cols : cols);
     const t = this.t, acc = this.acc, view = this.view;
     if (raw) {
