@@ -118,9 +118,9 @@ export function emitProgram(lowered: Graph, target: Target, opts: EmitOptions = 
     const forced = opts.planThreads !== undefined;
     // Started first, so that loading its modules overlaps the analysis (and terminated unused if the GEMMs to
     // plan turn out too small); not started at all when there are too few GEMM shapes.
-    const shapes = new Set(lowered.nodes.filter((n) => n.op === 'TileGemm')
-      .map((n) => JSON.stringify([valueType(lowered, n.inputs[0]!).shape, valueType(lowered, n.outputs[0]!).shape])));
-    if (threads >= 2 && shapes.size >= (forced ? 2 : MIN_WORKER_GEMMS)) worker = opts.planWorker ?? new PlanWorker();
+    const shapeCount = (): number => new Set(lowered.nodes.filter((n) => n.op === 'TileGemm')
+      .map((n) => JSON.stringify([valueType(lowered, n.inputs[0]!).shape, valueType(lowered, n.outputs[0]!).shape]))).size;
+    if (threads >= 2 && shapeCount() >= (forced ? 2 : MIN_WORKER_GEMMS)) worker = opts.planWorker ?? new PlanWorker();
     else opts.planWorker?.terminate();
     return emitWith(lowered, target, opts, threads, forced, worker);
   } finally {
@@ -207,22 +207,22 @@ function emitWith(lowered: Graph, target: Target, opts: EmitOptions, threads: nu
   // GEMMs of one shape (the groups of a grouped or depthwise conv: thousands in ShuffleNet) share the schedule
   // the search chose for the first of them; each is still timed on its own addresses for the report. The
   // searches run before emission, on two threads when there is enough of them (plan-gemms.ts).
+  const shapes = specs.map((spec) => (spec !== undefined ? shapeKey(spec) : ''));
   const firstOfShape = new Map<string, GemmSpec>();
-  for (const spec of specs) if (spec !== undefined && !firstOfShape.has(shapeKey(spec))) firstOfShape.set(shapeKey(spec), spec);
+  specs.forEach((spec, i) => { if (spec !== undefined && !firstOfShape.has(shapes[i]!)) firstOfShape.set(shapes[i]!, spec); });
   const toPlan = [...firstOfShape.values()];
   const useWorker = worker !== undefined && wantsPlanWorker(toPlan, target.tile, threads, forced);
   if (!useWorker) worker?.terminate();
   const plans = planGemms(toPlan, target, { memo, ...(opts.strategy ? { strategy: opts.strategy } : {}), ...(useWorker ? { worker } : {}) });
-  const schedules = new Map(toPlan.map((spec, i) => [spec, plans[i]!]));
-  const planned = (spec: GemmSpec): GemmPlan => {
-    const first = firstOfShape.get(shapeKey(spec))!;
-    const plan = schedules.get(first)!;
+  const planOfShape = new Map([...firstOfShape.keys()].map((shape, i) => [shape, plans[i]!]));
+  const planned = (spec: GemmSpec, shape: string): GemmPlan => {
+    const plan = planOfShape.get(shape)!;
     emitGemm(spec, target, plan.schedule, sink);
-    if (first === spec) return plan;
+    if (firstOfShape.get(shape) === spec) return plan;
     return { ...plan, name: spec.name, counters: timeSchedule(spec, target, plan.schedule, memo), timed: 0 };
   };
 
-  const emitStep = (s: Step, spec: GemmSpec | undefined): void => {
+  const emitStep = (s: Step, spec: GemmSpec | undefined, shape: string): void => {
     if (s.kind === 'none') return;
     if (s.kind === 'host') {
       emitHost(s.op, s.node.name, s.node.inputs.map(ref), s.node.outputs.map(ref), s.node.attrs);
@@ -239,7 +239,7 @@ function emitWith(lowered: Graph, target: Target, opts: EmitOptions, threads: nu
         padValue: g.padValue, channelStart: g.channelStart, channels: g.channels,
       });
     }
-    const plan = planned(spec!);
+    const plan = planned(spec!, shape);
     const layer = gemmLayer(node.name, node.op, { m, n, k }, plan, target.tile);
     if (!gather) { layers.push(layer); return; }
     // What explicit im2col would move for this layer, under the same schedule: the host pass reading x and
@@ -250,7 +250,7 @@ function emitWith(lowered: Graph, target: Target, opts: EmitOptions, threads: nu
   };
 
   a.steps.forEach((s, i) => {
-    emitStep(s, specs[i]);
+    emitStep(s, specs[i], shapes[i]!);
     opts.onProgress?.(i + 1, a.steps.length, s.node.name);
   });
 
