@@ -98,8 +98,6 @@ export class TileMachine {
   /** Footprints and host cycles of the current run, in order; the cost model's only run-time inputs. */
   private readonly trace = new DynamicTrace();
   private memo: { trace: Float64Array; counters: CostCounters } | undefined;
-  /** See blockSpans. */
-  private spans: Int32Array | undefined;
   private index = 0;
   private gatherScratch = new Int32Array(0);
   private sourceScratch = new Int32Array(0);
@@ -125,15 +123,12 @@ export class TileMachine {
    */
   private readonly checked: Uint8Array;
   /**
-   * At the first instruction of a run of checked LOAD, PRELOAD, MATMUL, LOAD_IM2COL and FENCE instructions and
-   * STOREs that cannot write a gather descriptor, the index after its last (0 elsewhere): run() hands the whole
-   * run to the WebAssembly runBlock in one call. blockStoreLo/Hi: the DRAM range its STOREs write (for the
-   * descriptor epoch); blockGatherFrom: where its first LOAD_IM2COL is in gatherList (all of them, in order).
+   * At every instruction of a block, a run of checked LOAD, PRELOAD, MATMUL, LOAD_IM2COL and FENCE instructions
+   * and STOREs that cannot write a gather descriptor, the index after the block's last (0 elsewhere): execute()
+   * hands the rest of the block to the WebAssembly runBlock in one call. Empty without a code copy.
    */
   private readonly blockEnd: Int32Array;
-  private readonly blockStoreLo: Float64Array;
-  private readonly blockStoreHi: Float64Array;
-  private readonly blockGatherFrom: Int32Array;
+  /** Every LOAD_IM2COL's index, in order. */
   private gatherList = new Int32Array(0);
   /** The CachedGather each LOAD_IM2COL's WebAssembly gather record was last written from. */
   private readonly recorded: (CachedGather | undefined)[] = [];
@@ -175,9 +170,6 @@ export class TileMachine {
     this.index = 0;
     const blocks = this.wasm?.hasCode === true;
     this.blockEnd = new Int32Array(blocks ? this.count : 0);
-    this.blockStoreLo = new Float64Array(blocks ? this.count : 0);
-    this.blockStoreHi = new Float64Array(blocks ? this.count : 0);
-    this.blockGatherFrom = new Int32Array(blocks ? this.count : 0);
     if (blocks) this.findBlocks();
     this.reset();
   }
@@ -250,16 +242,17 @@ export class TileMachine {
    * `dynamic`, to their places `dynamicAt[index]` there (runRange).
    */
   private execute(from: number, to: number, dynamic?: Float64Array, dynamicAt?: Int32Array): void {
-    const words = this.words, trace = this.trace, wasm = this.wasm, checked = this.checked, spans = this.blockSpans();
+    const words = this.words, trace = this.trace, wasm = this.wasm, checked = this.checked;
+    const blockEnd = this.blockEnd.length > 0 ? this.blockEnd : undefined;
     // DRAM may have changed since this machine last looked (a new run, or another worker's stores): descriptors
     // are compared again before their next use.
     this.epoch++;
     for (let i = from; i < to; i++) {
       this.index = i;
-      if (spans !== undefined && spans[i]! > i) {
+      if (blockEnd !== undefined && blockEnd[i]! > i) {
         // The rest of i's block, within the range (a range may start or end inside a block; so may a block
         // that stopped short at a gather needing the TypeScript path).
-        const next = this.runBlock(i, Math.min(spans[i]!, to), dynamic, dynamicAt);
+        const next = this.runBlock(i, Math.min(blockEnd[i]!, to), dynamic, dynamicAt);
         if (next > i) {
           i = next - 1;
           continue;
@@ -311,17 +304,6 @@ export class TileMachine {
           this.fault(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`, opcode);
       }
     }
-  }
-
-  /** For runRange: the end of the block holding each instruction (0 outside blocks); undefined without blocks. */
-  private blockSpans(): Int32Array | undefined {
-    if (this.blockEnd.length === 0) return undefined;
-    if (this.spans === undefined) {
-      const spans = new Int32Array(this.count), blockEnd = this.blockEnd;
-      for (let i = 0; i < this.count; i++) if (blockEnd[i]! > 0) spans.fill(blockEnd[i]!, i, blockEnd[i]!);
-      this.spans = spans;
-    }
-    return this.spans;
   }
 
   /** The counters of a run whose footprints and host cycles, in program order, are `dynamic` (as run()'s trace records them). */
@@ -377,7 +359,7 @@ export class TileMachine {
     return model.counters;
   }
 
-  /** Fills blockEnd, blockStoreLo, blockStoreHi, blockGatherFrom and gatherList (see there). */
+  /** Fills blockEnd and gatherList (see there). */
   private findBlocks(): void {
     const words = this.words, count = this.count;
     // Every address a descriptor may occupy: the LOAD_IM2COLs' descriptor addresses, each up to the largest descriptor.
@@ -404,36 +386,26 @@ export class TileMachine {
       if (op === OP_STORE) return !mayWriteDescriptor(...storeRange(w));
       return op === OP_LOAD || op === OP_PRELOAD || op === OP_MATMUL || op === OP_LOAD_IM2COL;
     };
-    for (let i = 0, g = 0; i < count;) {
+    for (let i = 0; i < count;) {
       if (!inBlock(i)) { i++; continue; }
-      while (g < gathers.length && gathers[g]! < i) g++;
-      let end = i, lo = Infinity, hi = -Infinity;
-      for (; end < count && inBlock(end); end++) {
-        if ((words[end * WORD_U32]! & 0xff) !== OP_STORE) continue;
-        const [a, b] = storeRange(end * WORD_U32);
-        lo = Math.min(lo, a);
-        hi = Math.max(hi, b);
-      }
-      this.blockEnd[i] = end;
-      this.blockStoreLo[i] = lo;
-      this.blockStoreHi[i] = hi;
-      this.blockGatherFrom[i] = g;
+      let end = i;
+      while (end < count && inBlock(end)) end++;
+      this.blockEnd.fill(end, i, end);
       i = end;
     }
   }
 
   /**
-   * Runs the block from instruction i (see blockEnd); returns the index to go on from. Its LOAD_IM2COLs are
-   * resolved first (their descriptors cannot change within the block: its STOREs cannot write them), their
-   * footprints recorded in order and their gather records written; at one that would fault or needs the
-   * TypeScript gather the block stops short, and run() goes on from it one instruction at a time. `limit`
-   * (at most blockEnd[i]) stops it earlier: the two-thread runtime's ranges may end inside a block.
+   * Runs instructions i..limit-1 of i's block (see blockEnd; i may be inside it, and `limit` at most its end:
+   * the two-thread runtime's ranges may start or end inside a block); returns the index to go on from. Its
+   * LOAD_IM2COLs are resolved first (their descriptors cannot change within the block: its STOREs cannot write
+   * them), their footprints recorded in order and their gather records written; at one that would fault or
+   * needs the TypeScript gather the block stops short, and execute() goes on from it one instruction at a time.
    */
-  private runBlock(i: number, limit = this.blockEnd[i]!, dynamic?: Float64Array, dynamicAt?: Int32Array): number {
+  private runBlock(i: number, limit: number, dynamic?: Float64Array, dynamicAt?: Int32Array): number {
     let end = limit;
     const wasm = this.wasm!, words = this.words, list = this.gatherList, trace = this.trace;
-    // A block start knows its first gather; a start inside a block (runRange) searches for it.
-    for (let p = this.blockEnd[i]! > 0 ? this.blockGatherFrom[i]! : firstAtOrAfter(list, i); p < list.length && list[p]! < end; p++) {
+    for (let p = firstAtOrAfter(list, i); p < list.length && list[p]! < end; p++) {
       const j = list[p]!, w = j * WORD_U32;
       this.index = j;
       let g: CachedGather;
@@ -467,9 +439,7 @@ export class TileMachine {
       this.checkRequantEntry(this.words[w + 5]! + (perRow ? wasm.badRow() * REQUANT_ENTRY_BYTES : 0));
       invariant(false, `runBlock stopped at instruction ${bad} without a bad requant entry`);
     }
-    // Its STOREs over a gather descriptor: compared again before the next LOAD_IM2COL uses it (a start inside a
-    // block has no store range of its own: compared again anyway).
-    if (this.blockEnd[i] === 0 || (this.blockStoreLo[i]! < this.descHi && this.blockStoreHi[i]! > this.descLo)) this.epoch++;
+    // No descriptor needs comparing again: findBlocks kept out every STORE that may write one.
     return end;
   }
 
