@@ -60,7 +60,7 @@ export function partitionProgram(program: TileProgram, workers: number): Partiti
 }
 
 /** Decoded fields of every instruction. */
-interface Code {
+export interface Code {
   readonly count: number;
   readonly op: Uint8Array;
   readonly flags: Uint8Array;
@@ -70,7 +70,7 @@ interface Code {
   readonly f: Uint32Array; // 4 per instruction
 }
 
-function decode(code: Uint8Array): Code {
+export function decode(code: Uint8Array): Code {
   const count = code.length / INSTRUCTION_BYTES, v = new DataView(code.buffer, code.byteOffset, code.byteLength);
   const c: Code = { count, op: new Uint8Array(count), flags: new Uint8Array(count), rows: new Uint16Array(count), cols: new Uint16Array(count), aux: new Uint16Array(count), f: new Uint32Array(4 * count) };
   for (let i = 0, o = 0; i < count; i++, o += INSTRUCTION_BYTES) {
@@ -79,6 +79,24 @@ function decode(code: Uint8Array): Code {
     for (let k = 0; k < 4; k++) c.f[4 * i + k] = v.getUint32(o + 8 + 4 * k, true);
   }
   return c;
+}
+
+/**
+ * Highest scratchpad and accumulator slot (plus one) any instruction names — what TileMachine allocates
+ * (machine.ts keeps its own copy, slotsUsed).
+ */
+export function slotsUsed(c: Code): { spad: number; acc: number } {
+  let spad = 0, acc = 0;
+  for (let i = 0; i < c.count; i++) {
+    const op = c.op[i]!, f0 = c.f[4 * i]!;
+    if (op === OP.LOAD || op === OP.LOAD_IM2COL) spad = Math.max(spad, f0 + 1);
+    else if (op === OP.PRELOAD || op === OP.STORE) acc = Math.max(acc, f0 + 1);
+    else if (op === OP.MATMUL) {
+      acc = Math.max(acc, f0 + 1);
+      spad = Math.max(spad, c.f[4 * i + 1]! + 1, c.f[4 * i + 2]! + 1);
+    }
+  }
+  return { spad, acc };
 }
 
 /** Estimated time of packing a B tile for MATMUL (the machine keeps it per loaded slot), in cost() units. */
@@ -100,18 +118,8 @@ function cost(c: Code, i: number): number {
 function computePartition(program: TileProgram, workers: number): Partition | undefined {
   const c = decode(program.code), count = c.count;
   if (program.dramBytes > MAX_ANALYSED_DRAM) return undefined;
-  const spadSlots = scratchpadSlots(program.target), accSlots = accumulatorSlots(program.target);
-  let spadUsed = 0, accUsed = 0;
-  for (let i = 0; i < count; i++) {
-    const op = c.op[i]!, f0 = c.f[4 * i]!;
-    if (op === OP.LOAD || op === OP.LOAD_IM2COL) spadUsed = Math.max(spadUsed, f0 + 1);
-    else if (op === OP.PRELOAD || op === OP.STORE) accUsed = Math.max(accUsed, f0 + 1);
-    else if (op === OP.MATMUL) {
-      accUsed = Math.max(accUsed, f0 + 1);
-      spadUsed = Math.max(spadUsed, c.f[4 * i + 1]! + 1, c.f[4 * i + 2]! + 1);
-    }
-  }
-  if (spadUsed > spadSlots || accUsed > accSlots) return undefined;
+  const { spad: spadUsed, acc: accUsed } = slotsUsed(c);
+  if (spadUsed > scratchpadSlots(program.target) || accUsed > accumulatorSlots(program.target)) return undefined;
 
   const { chainOf, chainCount, matmulLoads } = findChains(c, spadUsed, accUsed);
   const mask = assignWorkers(c, workers, chainOf, chainCount, matmulLoads);

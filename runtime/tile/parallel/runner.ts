@@ -12,7 +12,7 @@ import { TileMachine } from '../machine.js';
 import { ProgramRunner, type ProgramRun, type RunProgramOptions } from '../run-program.js';
 import { WasmTileMemory } from '../wasm/kernels.js';
 import { bulkOps, type Bulk } from './bulk.js';
-import { partitionProgram, type Partition } from './partition.js';
+import { decode, partitionProgram, slotsUsed, type Partition } from './partition.js';
 import { sharedKernelModule } from './shared-module.js';
 import { Control, WorkerFault } from './sync.js';
 import type { ParallelWorkerInit } from './worker.js';
@@ -34,16 +34,8 @@ const PAGE = 65536;
 
 /** Scratchpad bytes and accumulator words one machine needs (what TileMachine allocates). */
 export function privateSizes(program: TileProgram): { spadBytes: number; accWords: number } {
-  const v = new DataView(program.code.buffer, program.code.byteOffset, program.code.byteLength);
-  let spad = 0, acc = 0;
-  for (let o = 0; o < program.code.length; o += 32) {
-    const op = v.getUint8(o), f0 = v.getUint32(o + 8, true);
-    if (op === 0x01 || op === 0x06) spad = Math.max(spad, f0 + 1);
-    else if (op === 0x02 || op === 0x04) acc = Math.max(acc, f0 + 1);
-    else if (op === 0x03) { acc = Math.max(acc, f0 + 1); spad = Math.max(spad, v.getUint32(o + 12, true) + 1, v.getUint32(o + 16, true) + 1); }
-  }
-  const tt = program.target.tile ** 2;
-  return { spadBytes: Math.min(scratchpadSlots(program.target), spad) * tt, accWords: Math.min(accumulatorSlots(program.target), acc) * tt };
+  const used = slotsUsed(decode(program.code)), tt = program.target.tile ** 2;
+  return { spadBytes: Math.min(scratchpadSlots(program.target), used.spad) * tt, accWords: Math.min(accumulatorSlots(program.target), used.acc) * tt };
 }
 
 /** LOAD_IM2COL table bytes of each machine: what TileMachine reserves (its GATHER_TABLE_SLACK is 64 KiB). */
