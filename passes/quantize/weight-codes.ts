@@ -85,7 +85,7 @@ export interface WeightKernels {
 }
 
 /** Elements the kernel's memory holds at once (4 bytes in, 1 out each); at most 2^23 so a sum of codes fits int32. */
-export const WASM_CHUNK = 2 ** 20;
+const WASM_CHUNK = 2 ** 20;
 
 /** Runs shorter than this (Gemm B [K, N] has runs of 1) are not worth a call into WebAssembly each. */
 const MIN_WASM_RUN = 16;
