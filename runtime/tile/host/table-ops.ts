@@ -1,6 +1,6 @@
 import type { HostOperands } from '../../../backend/host-ops.js';
 import type { Node } from '../../../ir/ops.js';
-import { tensor } from '../../../ir/tensor.js';
+import { numel, tensor } from '../../../ir/tensor.js';
 import { evaluateFloat } from '../../float/index.js';
 import type { HostGather } from './im2col-gather.js';
 import { disjoint, refBytes, sameLayout } from './region.js';
@@ -35,7 +35,7 @@ type Lookup = (dram: Uint8Array, n: number, inner: number) => boolean;
  * kernel's table (false from it: this run takes the generic path).
  */
 function lookup(node: Node, x: { addr: number; shape: readonly number[] }, channels: number, y: { addr: number; bytes: number }, make: (table: Float64Array) => Lookup): HostGather | undefined {
-  const n = x.shape.reduce((a, b) => a * b, 1);
+  const n = numel(x.shape);
   if (channels < 1 || n === 0) return undefined;
   const inner = channels === 1 ? n : n / (x.shape[0]! * channels);
   if (!Number.isInteger(inner)) return undefined;
