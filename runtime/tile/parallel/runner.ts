@@ -94,7 +94,6 @@ class ParallelMachine {
     /** The whole program on its own memory: the counters, and the rerun after a fault. */
     private readonly full: TileMachine,
     private readonly share: Share,
-    private readonly segments: number,
     private readonly control: Control,
     dynamic: SharedArrayBuffer,
     private readonly memory: SharedLayout,
@@ -128,7 +127,7 @@ class ParallelMachine {
     let mainError: unknown;
     try {
       let from = 0;
-      for (let s = 0; s < this.segments; s++) {
+      for (let s = 0; s < ends.length; s++) {
         const to = ends[s]!;
         if (to > from) this.main.runRange(from, to, this.dynamic, share.dynamicAt);
         from = to;
@@ -224,7 +223,7 @@ export class ParallelProgramRunner {
     }
     // A worker waits in Atomics.wait between runs: it must not keep the process alive.
     for (const w of workers) { w.removeAllListeners(); w.unref(); }
-    const machine = new ParallelMachine(main, mainWasm, full, shares[0]!, part.segments, control, dynamic, layout, memory);
+    const machine = new ParallelMachine(main, mainWasm, full, shares[0]!, control, dynamic, layout, memory);
     return new ParallelProgramRunner(new ProgramRunner(program, { ...codes, machine }), workers, control, threads);
   }
 
