@@ -142,6 +142,9 @@ export class GatherFootprints {
     this.cache = new Array<GatherFootprint | undefined>(Math.ceil(geo.rows / tile) * this.colTiles).fill(undefined);
   }
 
+  /** geometryKey(geo, tile): equal for footprints of equal geometries (whatever x). */
+  get key(): string { return this.relative.key; }
+
   at(row0: number, col0: number, rows: number, cols: number): GatherFootprint {
     const key = (row0 / this.tile) * this.colTiles + col0 / this.tile;
     let f = this.cache[key];

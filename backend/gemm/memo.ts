@@ -91,7 +91,7 @@ const scheduleKey = (s: Schedule): string => `${s.dataflow}/${s.partials ?? '-'}
  */
 export function timingKey(spec: GemmSpec): string {
   return JSON.stringify([
-    spec.m, spec.n, spec.k, spec.a.stride, spec.gather ? spec.gather.footprints.geo : spec.b.stride, spec.c.stride,
+    spec.m, spec.n, spec.k, spec.a.stride, spec.gather ? spec.gather.footprints.key : spec.b.stride, spec.c.stride,
     spec.bias !== undefined, spec.requant?.perRow ?? null, spec.scratch?.bytes ?? null, pageClusters(spec),
   ]);
 }
