@@ -25,7 +25,7 @@ interface Decoded {
   readonly gather: HostGather | undefined;
 }
 
-export function kernelHostOp(op: HostOpName, target: Target, fastPaths = true): HostOp {
+export function kernelHostOp(op: HostOpName, target: Target, fastPaths: boolean): HostOp {
   /** By the block's position in its program's host data; `operands` confirms it is the same block. */
   const decoded = new Map<number, Decoded>();
   const decode = (operands: Uint8Array): Decoded => {
