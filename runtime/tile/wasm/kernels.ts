@@ -91,6 +91,12 @@ function layout(t: number, dramBytes: number, spadBytes: number, accWords: numbe
   return { spad, acc, pack, tmp, tables, packs, keys, packBytes, code, badAt, records, pages: Math.max(1, Math.ceil(end / PAGE)) };
 }
 
+/** createIn's layout from byte `base` of the caller's memory: with the packed-B cache, and `code` copied whole when given. */
+function layoutIn(t: number, base: number, spadBytes: number, accWords: number, tableBytes: number, code: Uint8Array | undefined): Layout {
+  const codeBytes = code?.length ?? 0;
+  return layout(t, base, spadBytes, accWords, align(tableBytes, 16), true, codeBytes, codeBytes > 0 ? 32 * countGathers(code!) : 0);
+}
+
 /**
  * DRAM (at offset 0), scratchpad and accumulator in one WebAssembly memory, with the kernels over them:
  * the SIMD MATMUL, LOAD, and STORE's requantization.
@@ -153,17 +159,15 @@ export class WasmTileMemory {
    * `base` and end before regionEnd(...). `module` must import that memory as it was declared (shared or not).
    */
   static createIn(memory: WebAssembly.Memory, module: WebAssembly.Module, t: number, dramBytes: number, base: number, spadBytes: number, accWords: number, tableBytes: number, code?: Uint8Array): WasmTileMemory {
-    const tables = align(tableBytes, 16), codeBytes = code?.length ?? 0;
-    const l = layout(t, base, spadBytes, accWords, tables, true, codeBytes, codeBytes > 0 ? 32 * countGathers(code!) : 0);
-    const m = new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, tables, memory, module);
-    if (codeBytes > 0) m.copyCode(l, code!);
+    const l = layoutIn(t, base, spadBytes, accWords, tableBytes, code);
+    const m = new WasmTileMemory(t, l, dramBytes, spadBytes, accWords, align(tableBytes, 16), memory, module);
+    if (l.code !== 0) m.copyCode(l, code!);
     return m;
   }
 
   /** A byte (page-aligned) after the regions createIn(…, base, spadBytes, accWords, tableBytes, code) uses. */
   static regionEnd(t: number, base: number, spadBytes: number, accWords: number, tableBytes: number, code?: Uint8Array): number {
-    const codeBytes = code?.length ?? 0;
-    return layout(t, base, spadBytes, accWords, align(tableBytes, 16), true, codeBytes, codeBytes > 0 ? 32 * countGathers(code!) : 0).pages * PAGE;
+    return layoutIn(t, base, spadBytes, accWords, tableBytes, code).pages * PAGE;
   }
 
   /** Copies the code in for runBlock, with each LOAD_IM2COL's record address in its reserved bytes 24..27 (in this copy only). */
