@@ -1,9 +1,7 @@
-import type { Im2ColGeometry } from '../../ir/im2col.js';
-import { im2colGeometry } from '../../ir/im2col.js';
+import { type Im2ColGeometry, im2colGeometry } from '../../ir/im2col.js';
 import { strides } from '../../ir/tensor.js';
-import { OP } from '../../backend/isa.js';
+import { INSTRUCTION_BYTES, OP } from '../../backend/isa.js';
 import { gatherDescriptorBytes, MAX_GATHER_RANK } from '../../backend/gather.js';
-import { INSTRUCTION_BYTES } from '../../backend/isa.js';
 import type { TileProgram } from '../../backend/program.js';
 
 // The tables the WebAssembly LOAD_IM2COL (wasm/matmul.wat, gatherIm2col) reads, written once per gather
