@@ -28,13 +28,10 @@ import { numel } from '../../../ir/tensor.js';
 // fault; the caller runs them sequentially for the exact error).
 
 export interface Partition {
-  readonly workers: number;
-  readonly count: number;
   /** Per worker, the instructions it executes, ascending. */
   readonly order: readonly Int32Array[];
-  /** Per worker, the end (exclusive) in order[w] of each segment. */
+  /** Per worker, the end (exclusive) in order[w] of each segment (every worker has one per segment). */
   readonly segmentEnds: readonly Int32Array[];
-  readonly segments: number;
   /** Per instruction: bit w set when worker w executes it. */
   readonly mask: Uint8Array;
   /** Per instruction: its segment. */
@@ -147,7 +144,7 @@ function computePartition(program: TileProgram, workers: number): Partition | un
     order.push(list);
     segmentEnds.push(ends);
   }
-  return { workers, count, order, segmentEnds, segments, mask, segmentOf, dynamicAt, dynamicLength };
+  return { order, segmentEnds, mask, segmentOf, dynamicAt, dynamicLength };
 }
 
 /**

@@ -53,7 +53,7 @@ const workersOf = (m: number): number[] => [0, 1, 2, 3].filter((w) => (m >> w) &
 
 function expectSound(p: TileProgram, part: Partition): void {
   const v = new DataView(p.code.buffer, p.code.byteOffset, p.code.byteLength);
-  const acc = accesses(p), n = part.count;
+  const acc = accesses(p), n = p.code.length / INSTRUCTION_BYTES, segments = n === 0 ? 0 : part.segmentOf[n - 1]! + 1;
   // Every instruction somewhere; accumulator instructions exactly once.
   for (let i = 0; i < n; i++) {
     const op = v.getUint8(i * INSTRUCTION_BYTES), ws = workersOf(part.mask[i]!);
@@ -61,14 +61,16 @@ function expectSound(p: TileProgram, part: Partition): void {
     if (op === OP.MATMUL || op === OP.PRELOAD || op === OP.STORE || op === OP.HOST) expect(ws.length).toBe(1);
   }
   // Each worker's list is its mask, in program order, and segments are nondecreasing.
-  for (let w = 0; w < part.workers; w++) {
+  expect(part.mask.length).toBe(n);
+  for (let w = 0; w < part.order.length; w++) {
     expect([...part.order[w]!]).toEqual([...Array(n).keys()].filter((i) => (part.mask[i]! >> w) & 1));
     const ends = part.segmentEnds[w]!;
-    for (let s = 0; s < part.segments; s++) {
+    expect(ends.length).toBe(segments);
+    for (let s = 0; s < segments; s++) {
       const from = s === 0 ? 0 : ends[s - 1]!;
       for (let k = from; k < ends[s]!; k++) expect(part.segmentOf[part.order[w]![k]!]).toBe(s);
     }
-    expect(ends[part.segments - 1] ?? 0).toBe(part.order[w]!.length);
+    expect(ends[segments - 1] ?? 0).toBe(part.order[w]!.length);
   }
   for (let i = 1; i < n; i++) expect(part.segmentOf[i]).toBeGreaterThanOrEqual(part.segmentOf[i - 1]!);
   // No race inside a segment.
@@ -100,7 +102,7 @@ function expectSound(p: TileProgram, part: Partition): void {
  */
 function runInterleaved(p: TileProgram, part: Partition, seed: number): { dram: Uint8Array; counters: unknown } {
   // Each worker's machine runs the program of its own instructions (as ParallelProgramRunner's do).
-  const t = p.target.tile, shares = [...Array(part.workers).keys()].map((w) => shareOf(p, part, w));
+  const t = p.target.tile, shares = part.order.map((_, w) => shareOf(p, part, w));
   let base = p.dramBytes;
   const regions = shares.map((sh) => {
     const r = { base, ...privateSizes(sh.program), tables: gatherTables(sh.program) };
@@ -117,8 +119,8 @@ function runInterleaved(p: TileProgram, part: Partition, seed: number): { dram: 
   const dynamic = new Float64Array(part.dynamicLength);
   let s = seed >>> 0;
   const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
-  const at = new Array<number>(part.workers).fill(0);
-  for (let seg = 0; seg < part.segments; seg++) {
+  const at = new Array<number>(part.order.length).fill(0);
+  for (let seg = 0; seg < (part.segmentEnds[0]?.length ?? 0); seg++) {
     for (;;) {
       const ready = [...at.keys()].filter((w) => at[w]! < part.segmentEnds[w]![seg]!);
       if (ready.length === 0) break;
@@ -147,6 +149,7 @@ describe('partitionProgram', () => {
     fc.assert(fc.property(cases, fc.integer({ min: 2, max: 4 }), (k: RandomCase, workers) => {
       const p = randomProgram(k), part = partitionProgram(p, workers);
       expect(part).toBeDefined();
+      expect(part!.order).toHaveLength(workers);
       expectSound(p, part!);
     }), { seed: 0x9a7, numRuns: 120 });
   });
