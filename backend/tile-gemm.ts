@@ -8,7 +8,7 @@ import { sameSchedule, scheduleLabel, type Dataflow, type Schedule } from './gem
 import type { TimingMemo } from './gemm/memo.js';
 import { emitSchedule } from './gemm/emit.js';
 import { SEED_SCHEDULE, candidateSchedules, greedySchedule } from './gemm/search.js';
-import { chooseSchedule, gemmCostModel, pickSchedule } from './gemm/choose.js';
+import { chooseSchedule, pickSchedule, timeFully } from './gemm/choose.js';
 
 // GEMM tiling: C = requant(A·B + bias) as tile instructions. A strategy picks a schedule; 'auto' searches
 // every schedule that fits (backend/gemm/choose.ts), times the finalists and the greedy baseline in full with
@@ -73,11 +73,7 @@ export function emitGemm(spec: GemmSpec, target: Target, schedule: Schedule, sin
 
 /** A schedule's instructions timed alone under the cost model (answered from `memo` when it has them). */
 export function timeSchedule(spec: GemmSpec, target: Target, schedule: Schedule, memo?: TimingMemo): CostCounters {
-  const time = (): CostCounters => {
-    const model = gemmCostModel(spec, target);
-    emitSchedule(spec, gemmDims(spec, target.tile), schedule, model);
-    return model.counters;
-  };
+  const time = (): CostCounters => timeFully(spec, gemmDims(spec, target.tile), target, schedule);
   return memo !== undefined && memo.target === target ? memo.counters(spec, schedule, time) : time();
 }
 

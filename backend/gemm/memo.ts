@@ -41,9 +41,6 @@ export function operandRanges(spec: GemmSpec): { name: string; range: Range }[] 
 interface Cluster {
   /** Lowest address of any member. */
   readonly base: number;
-  /** Page range, inclusive. */
-  readonly p0: number;
-  readonly p1: number;
   readonly members: readonly { readonly name: string; readonly range: Range }[];
 }
 
@@ -55,7 +52,7 @@ function clusters(spec: GemmSpec): Cluster[] {
   for (let i = 0; i < ops.length;) {
     let p1 = ops[i]!.p1, j = i + 1;
     while (j < ops.length && ops[j]!.p0 <= p1) p1 = Math.max(p1, ops[j++]!.p1);
-    out.push({ base: ops[i]!.range[0], p0: ops[i]!.p0, p1, members: ops.slice(i, j) });
+    out.push({ base: ops[i]!.range[0], members: ops.slice(i, j) });
     i = j;
   }
   return out;
