@@ -12,6 +12,6 @@ export {
   seedQuantParams, type ActivationBounds, clampBounds, quantizeBias, requantMultiplier, qlinearMultiplierF32, requantizeF32,
 } from './arith/quantize.js';
 export {
-  foldInputZeroPoint, accumulatorRange, fitsInt32, averagePoolCode, type AddRescale, ADD_LEFT_SHIFT, addRescale,
+  foldInputZeroPoint, accumulatorRange, fitsInt32, accumulatorSurelyFits, averagePoolCode, type AddRescale, ADD_LEFT_SHIFT, addRescale,
   quantizedAdd,
 } from './arith/integer-ops.js';

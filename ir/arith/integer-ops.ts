@@ -33,6 +33,16 @@ export function accumulatorRange(w: ArrayLike<number>, offset: number, length: n
 export const fitsInt32 = (lo: number, hi: number): boolean => lo >= INT32_MIN && hi <= INT32_MAX;
 
 /**
+ * True when every partial sum of `bias` and `length` products of weights within [-wAbs, wAbs] and codes
+ * within [-xAbs, xAbs] fits int32 — a proof that needs no look at the weights (accumulatorRange's answer is
+ * then inside it); false means only that the weights must be read.
+ */
+export const accumulatorSurelyFits = (bias: number, length: number, wAbs: number, xAbs: number): boolean => {
+  const reach = Math.abs(bias) + length * wAbs * xAbs;
+  return fitsInt32(-reach, reach);
+};
+
+/**
  * One average-pool output code when input and output share scale and zero point:
  * zp + roundingDivideHalfAway(Σ q - count·zp, count). sum is the sum of the raw codes over the window
  * (padding that counts contributes zp, i.e. real 0); rounding acts on the zero-point-centred value, so it is

@@ -1,4 +1,4 @@
-import { INT32_MAX, INT32_MIN, accumulatorRange, fitsInt32, qRange } from '../../ir/arith.js';
+import { INT32_MAX, INT32_MIN, accumulatorRange, accumulatorSurelyFits, fitsInt32, qRange } from '../../ir/arith.js';
 import { intRange, isInteger } from '../../ir/dtype.js';
 import { unsupported } from '../../ir/errors.js';
 import type { ValueType } from '../../ir/graph.js';
@@ -29,10 +29,10 @@ export function checkAccumulators(who: string, a: Tensor, bias: Tensor | undefin
   // Each of the k terms is at most max|a|·max|x| in magnitude (max|a| from a's dtype, 128 for int8): a row
   // whose bias is small enough for that bound needs no look at its weights.
   const [amin, amax] = isInteger(a.dtype) ? intRange(a.dtype) : [-Infinity, Infinity];
-  const termBound = k * Math.max(-amin, amax) * Math.max(-xmin, xmax);
+  const aAbs = Math.max(-amin, amax), xAbs = Math.max(-xmin, xmax);
   for (let r = 0; r < m; r++) {
     const b = bias ? bias.data[r]! : 0;
-    if (fitsInt32(-(Math.abs(b) + termBound), Math.abs(b) + termBound)) continue;
+    if (accumulatorSurelyFits(b, k, aAbs, xAbs)) continue;
     const [lo, hi] = accumulatorRange(a.data, r * k, k, xmin, xmax, b);
     if (fitsInt32(lo, hi)) continue;
     // The complete sum ranges over [b + Σmin, b + Σmax]; partial sums without the bias over [Σmin, Σmax].

@@ -1,5 +1,5 @@
 import {
-  type ActivationBounds, accumulatorRange, addRescale, clampBounds, fitsInt32, foldInputZeroPoint, qRange, quantizeBias,
+  type ActivationBounds, accumulatorRange, accumulatorSurelyFits, addRescale, clampBounds, fitsInt32, foldInputZeroPoint, qRange, quantizeBias,
   quantizeMultiplier, requantMultiplier,
 } from '../../ir/arith.js';
 import { fail, invariant, unsupported } from '../../ir/errors.js';
@@ -265,12 +265,12 @@ class Realizer {
     // Any k products of these codes with input codes stay within k·max|w|·max|x| of the bias: when that bound
     // fits int32 the channel is proven without reading its weights again.
     const [wmin, wmax] = qRange(bits, true);
-    const termBound = k * Math.max(-wmin, wmax) * Math.max(-x.qmin, x.qmax);
+    const wAbs = Math.max(-wmin, wmax), xAbs = Math.max(-x.qmin, x.qmax);
     let columns: ArrayLike<number> | undefined;
     const bias = tensor('int32', [channels]);
     for (let c = 0; c < channels; c++) {
       const folded = foldInputZeroPoint(quantizeBias(biasOf(c), x.scale, scales[c]!, `${who} bias[${c}]`), rowSums[c]!, x.zeroPoint);
-      if (!fitsInt32(-(Math.abs(folded) + termBound), Math.abs(folded) + termBound)) {
+      if (!accumulatorSurelyFits(folded, k, wAbs, xAbs)) {
         // Each channel's codes as one contiguous run: the weight itself when a channel is a block (inner = k),
         // else (Gemm B [K, N]) a transposed copy.
         columns ??= layout.inner === k ? codes.data : transposedColumns(codes.data, channels, k);
