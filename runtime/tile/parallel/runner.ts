@@ -183,8 +183,8 @@ export class ParallelProgramRunner {
     const bases = [program.dramBytes];
     regions.forEach((r, p) => bases.push(WasmTileMemory.regionEnd(t, bases[p]!, r.spadBytes, r.accWords, r.tableBytes, r.code)));
     const layout = sharedLayout(program, bases[threads]!);
-    if (Math.ceil(layout.end / PAGE) > MAX_PAGES) return sequential();
     const pages = Math.ceil(layout.end / PAGE);
+    if (pages > MAX_PAGES) return sequential();
 
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const image = new Uint8Array(memory.buffer, layout.image, program.dramBytes);
