@@ -55,7 +55,6 @@ const BLOCK_SHIFT = 6;
  */
 class Scoreboard {
   // Read directly by CostModel (the hot paths) after ensure().
-  size = 64;
   writeDone: Float64Array = new Float64Array(64);
   writeQueue: Int8Array = new Int8Array(64);
   read0: Float64Array = new Float64Array(64);
@@ -65,11 +64,11 @@ class Scoreboard {
   dirty: Uint8Array = new Uint8Array(1);
 
   ensure(i: number): void {
-    if (i >= this.size) this.grow(i);
+    if (i >= this.writeDone.length) this.grow(i);
   }
 
   private grow(i: number): void {
-    let size = this.size * 2;
+    let size = this.writeDone.length * 2;
     while (size <= i) size *= 2;
     const f64 = (a: Float64Array): Float64Array => { const b = new Float64Array(size); b.set(a); return b; };
     this.writeDone = f64(this.writeDone);
@@ -78,7 +77,6 @@ class Scoreboard {
     this.read2 = f64(this.read2);
     const q = new Int8Array(size); q.set(this.writeQueue); this.writeQueue = q;
     const d = new Uint8Array(size >> BLOCK_SHIFT); d.set(this.dirty); this.dirty = d;
-    this.size = size;
   }
 
   readArray(q: number): Float64Array {
