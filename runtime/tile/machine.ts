@@ -145,16 +145,12 @@ export class TileMachine {
     this.words = new Uint32Array(program.code.length / 4);
     const codeView = new DataView(program.code.buffer, program.code.byteOffset, program.code.byteLength);
     for (let i = 0; i < this.words.length; i++) this.words[i] = codeView.getUint32(4 * i, true);
-    const used = slotsUsed(program.code);
-    // Only what the program touches is allocated (an unlimited or huge memory stays cheap); a slot at or
-    // beyond capacity faults before it is touched.
-    const tt = this.t * this.t;
-    const bytes = Math.min(this.spadCapacity, used.spad) * tt + Math.min(this.accCapacity, used.acc) * tt * 4;
+    const { spadBytes, accWords, tableBytes } = machineSizes(program);
+    const bytes = spadBytes + 4 * accWords;
     if (bytes > MAX_SIMULATED_BYTES) fail(`tile program needs ${bytes} bytes of scratchpad and accumulator, more than the simulator allows (${MAX_SIMULATED_BYTES})`);
-    const spadBytes = Math.min(this.spadCapacity, used.spad) * tt, accWords = Math.min(this.accCapacity, used.acc) * tt;
     this.faultOnOverflow = options.overflow === 'fault';
     const wantWasm = (options.kernels ?? 'wasm') === 'wasm' && !this.faultOnOverflow;
-    this.wasm = options.memory ?? (wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, programGatherTableBytes(program, GATHER_TABLE_SLACK), program.code) : undefined);
+    this.wasm = options.memory ?? (wantWasm ? WasmTileMemory.create(this.t, program.dramBytes, spadBytes, accWords, tableBytes, program.code) : undefined);
     this.tableNext = this.wasm?.tablesOffset ?? 0;
     this.spad = this.wasm?.spad ?? new Int8Array(spadBytes);
     this.acc = this.wasm?.acc ?? new Int32Array(accWords);
@@ -866,8 +862,22 @@ class DynamicTrace {
   }
 }
 
+/**
+ * What a machine for `program` allocates besides DRAM: only the scratchpad and accumulator slots the program
+ * names (an unlimited or huge memory stays cheap; a slot at or beyond capacity faults before it is touched),
+ * and the LOAD_IM2COL table bytes. The two-thread runner sizes each participant's regions with it.
+ */
+export function machineSizes(program: TileProgram): { spadBytes: number; accWords: number; tableBytes: number } {
+  const used = slotsUsed(program.code), tt = program.target.tile ** 2;
+  return {
+    spadBytes: Math.min(scratchpadSlots(program.target), used.spad) * tt,
+    accWords: Math.min(accumulatorSlots(program.target), used.acc) * tt,
+    tableBytes: programGatherTableBytes(program, GATHER_TABLE_SLACK),
+  };
+}
+
 /** Highest scratchpad and accumulator slot (plus one) any instruction names. */
-function slotsUsed(code: Uint8Array): { spad: number; acc: number } {
+export function slotsUsed(code: Uint8Array): { spad: number; acc: number } {
   const v = new DataView(code.buffer, code.byteOffset, code.byteLength);
   let spad = 0, acc = 0;
   for (let o = 0; o < code.length; o += INSTRUCTION_BYTES) {

@@ -3,6 +3,7 @@ import { decodeHostOperands, hostOpOfFn, type TensorRef } from '../../../backend
 import { gatherDescriptorBytes, readGatherDescriptor } from '../../../backend/gather.js';
 import { dtypeBytes, type TileProgram } from '../../../backend/program.js';
 import { accumulatorSlots, scratchpadSlots } from '../../../backend/target.js';
+import { slotsUsed } from '../machine.js';
 import { im2colTileSources } from '../../../ir/im2col.js';
 import { invariant } from '../../../ir/errors.js';
 import { numel } from '../../../ir/tensor.js';
@@ -78,24 +79,6 @@ export function decode(code: Uint8Array): Code {
   return c;
 }
 
-/**
- * Highest scratchpad and accumulator slot (plus one) any instruction names — what TileMachine allocates
- * (machine.ts keeps its own copy, slotsUsed).
- */
-export function slotsUsed(c: Code): { spad: number; acc: number } {
-  let spad = 0, acc = 0;
-  for (let i = 0; i < c.count; i++) {
-    const op = c.op[i]!, f0 = c.f[4 * i]!;
-    if (op === OP.LOAD || op === OP.LOAD_IM2COL) spad = Math.max(spad, f0 + 1);
-    else if (op === OP.PRELOAD || op === OP.STORE) acc = Math.max(acc, f0 + 1);
-    else if (op === OP.MATMUL) {
-      acc = Math.max(acc, f0 + 1);
-      spad = Math.max(spad, c.f[4 * i + 1]! + 1, c.f[4 * i + 2]! + 1);
-    }
-  }
-  return { spad, acc };
-}
-
 /** Estimated time of packing a B tile for MATMUL (the machine keeps it per loaded slot), in cost() units. */
 const PACK_COST = 150;
 
@@ -115,7 +98,7 @@ function cost(c: Code, i: number): number {
 function computePartition(program: TileProgram, workers: number): Partition | undefined {
   const c = decode(program.code), count = c.count;
   if (program.dramBytes > MAX_ANALYSED_DRAM) return undefined;
-  const { spad: spadUsed, acc: accUsed } = slotsUsed(c);
+  const { spad: spadUsed, acc: accUsed } = slotsUsed(program.code);
   if (spadUsed > scratchpadSlots(program.target) || accUsed > accumulatorSlots(program.target)) return undefined;
 
   const { chainOf, chainCount, matmulLoads } = findChains(c, spadUsed, accUsed);

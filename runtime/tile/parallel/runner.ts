@@ -5,14 +5,12 @@ import { numel, type Tensor } from '../../../ir/tensor.js';
 import type { CostCounters } from '../../../backend/cost.js';
 import { INSTRUCTION_BYTES } from '../../../backend/isa.js';
 import { dtypeBytes, type TileProgram } from '../../../backend/program.js';
-import { accumulatorSlots, scratchpadSlots } from '../../../backend/target.js';
-import { programGatherTableBytes } from '../gather-tables.js';
 import { hostOps } from '../host/index.js';
-import { TileMachine } from '../machine.js';
+import { TileMachine, machineSizes } from '../machine.js';
 import { ProgramRunner, type ProgramRun, type RunProgramOptions } from '../run-program.js';
 import { WasmTileMemory } from '../wasm/kernels.js';
 import { bulkOps, type Bulk } from './bulk.js';
-import { decode, partitionProgram, slotsUsed, type Partition } from './partition.js';
+import { partitionProgram, type Partition } from './partition.js';
 import { sharedKernelModule } from './shared-module.js';
 import { Control, WorkerFault } from './sync.js';
 import type { ParallelWorkerInit } from './worker.js';
@@ -34,12 +32,12 @@ const PAGE = 65536;
 
 /** Scratchpad bytes and accumulator words one machine needs (what TileMachine allocates). */
 export function privateSizes(program: TileProgram): { spadBytes: number; accWords: number } {
-  const used = slotsUsed(decode(program.code)), tt = program.target.tile ** 2;
-  return { spadBytes: Math.min(scratchpadSlots(program.target), used.spad) * tt, accWords: Math.min(accumulatorSlots(program.target), used.acc) * tt };
+  const { spadBytes, accWords } = machineSizes(program);
+  return { spadBytes, accWords };
 }
 
-/** LOAD_IM2COL table bytes of each machine: what TileMachine reserves (its GATHER_TABLE_SLACK is 64 KiB). */
-export const gatherTables = (program: TileProgram): number => programGatherTableBytes(program, 1 << 16);
+/** LOAD_IM2COL table bytes of each machine: what TileMachine reserves. */
+export const gatherTables = (program: TileProgram): number => machineSizes(program).tableBytes;
 
 /** One participant's program: its instructions in program order, where its segments end, and their trace places. */
 export interface Share {
