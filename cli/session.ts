@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { emitProgram, type EmitResult } from '../backend/emit/index.js';
-import { startPlanWorker } from '../backend/emit/plan-gemms.js';
+import { emitProgram } from '../backend/emit/index.js';
 import { exportQdq } from '../backend/onnx-export.js';
 import type { TileProgram } from '../backend/program.js';
 import { disassembleChunks } from '../backend/tasm.js';
@@ -86,22 +85,14 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
   checkGraphMemory(float, s.limits);
   checkTileOps(float, s.target.tile, s.limits);
   onFloatGraph?.(float);
-  // When planning uses two threads (not the default: backend/emit/plan-gemms.ts defaultPlanThreads), its worker
-  // starts and warms up while calibration and the passes run; emitProgram uses or ends it.
-  const planWorker = float.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul').length >= 4 ? startPlanWorker() : undefined;
-  let quantized: Graph, calibration: ReturnType<typeof quantizeModel>['calibration'], lowered: Graph, emitted: EmitResult;
-  try {
-    const calib = s.calibTable !== undefined ? loadCalibTable(s) : openSamples(s.calib, toQuantize, s.preprocess);
-    if (toQuantize !== float) log.line(`note: ${path.basename(file)} carries its own quantization (QAT or QDQ): its tensors keep their quant params; only tensors without them are calibrated`);
-    else if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
-    ({ graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(toQuantize, calib, s, passOpts, update)));
-    lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: s.im2col }, log: passOpts.log }, passOpts).graph;
-    checkTileOps(lowered, s.target.tile, s.limits); // exact now: before emission builds the instruction stream
-    emitted = withProgress(log, 'tile', (update) =>
-      emitProgram(lowered, s.target, { ...(s.loopOrder ? { strategy: s.loopOrder } : {}), onProgress: update, ...(planWorker ? { planWorker } : {}) }));
-  } finally {
-    planWorker?.terminate();
-  }
+  const calib = s.calibTable !== undefined ? loadCalibTable(s) : openSamples(s.calib, toQuantize, s.preprocess);
+  if (toQuantize !== float) log.line(`note: ${path.basename(file)} carries its own quantization (QAT or QDQ): its tensors keep their quant params; only tensors without them are calibrated`);
+  else if (s.calibDefaulted) log.line(`note: no --calib given: calibrating on seeded random inputs (${DEFAULT_CALIB}), uniform in [0,1) before --scale/--mean/--std`);
+  const { graph: quantized, calibration } = withProgress(log, 'calibrate', (update) => quantizeModel(toQuantize, calib, s, passOpts, update));
+  const lowered = runPasses(quantized, LOWER_PIPELINE, { evaluate: evaluateFloat, options: { im2col: s.im2col }, log: passOpts.log }, passOpts).graph;
+  checkTileOps(lowered, s.target.tile, s.limits); // exact now: before emission builds the instruction stream
+  const emitted = withProgress(log, 'tile', (update) =>
+    emitProgram(lowered, s.target, { ...(s.loopOrder ? { strategy: s.loopOrder } : {}), onProgress: update }));
   checkProgramMemory(emitted.program, s.limits); // what `run` and `verify` would allocate as DRAM
 
   const name = modelName(file);
