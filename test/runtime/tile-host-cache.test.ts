@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { poolCase, poolInputShape, poolWindowAttrs } from '../helpers/pool-cases.js';
 import { CodeBuilder, type TileProgram } from '../../backend/program.js';
 import { HOST_FN, encodeHostOperands, tensorBytes } from '../../backend/host-ops.js';
 import { encodeGatherDescriptor } from '../../backend/gather.js';
@@ -88,19 +89,10 @@ describe('tile machine caches', () => {
 
   it('the MaxPool gather writes exactly what the reference MaxPool kernel computes (1-D to 3-D, pads, dilations, ceil_mode)', () => {
     fc.assert(fc.property(
-      fc.record({
-        rank: fc.integer({ min: 1, max: 3 }), n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }),
-        size: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 3, maxLength: 3 }), kernel: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }),
-        stride: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }), dilation: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 3, maxLength: 3 }),
-        pads: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 6, maxLength: 6 }), ceil: fc.integer({ min: 0, max: 1 }), seed: fc.integer(),
-      }),
+      poolCase,
       (g) => {
-        const r = g.rank;
-        const attrs = {
-          kernel_shape: g.kernel.slice(0, r), strides: g.stride.slice(0, r), dilations: g.dilation.slice(0, r),
-          pads: [...g.pads.slice(0, r), ...g.pads.slice(3, 3 + r)], auto_pad: 'NOTSET', ceil_mode: g.ceil, count_include_pad: 0, storage_order: 0,
-        };
-        const xShape = [g.n, g.c, ...g.size.slice(0, r)];
+        const attrs = { ...poolWindowAttrs(g), count_include_pad: 0 };
+        const xShape = poolInputShape(g);
         const count = xShape.reduce((a, b) => a * b, 1);
         let s = g.seed >>> 0;
         const x = tensor('int8', xShape, Array.from({ length: count }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s >>> 24) - 128; }));

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { poolCase, poolInputShape, poolWindowAttrs } from '../helpers/pool-cases.js';
 import { CodeBuilder, type TileProgram } from '../../backend/program.js';
 import { HOST_FN, decodeHostOperands, encodeHostOperands, tensorBytes, type TensorRef } from '../../backend/host-ops.js';
 import { presetTarget } from '../../backend/target.js';
@@ -110,20 +111,10 @@ describe('host op fast paths', () => {
 
   it('QAveragePool equals the kernel (1-D to 3-D, pads, dilations, ceil_mode, count_include_pad, zero points)', () => {
     fc.assert(fc.property(
-      fc.record({
-        rank: fc.integer({ min: 1, max: 3 }), n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 3 }),
-        size: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 3, maxLength: 3 }), kernel: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }),
-        stride: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }), dilation: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 3, maxLength: 3 }),
-        pads: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 6, maxLength: 6 }), ceil: fc.integer({ min: 0, max: 1 }), includePad: fc.integer({ min: 0, max: 1 }),
-        zeroPoint: int8, seed: fc.integer(),
-      }),
-      (g) => {
-        const r = g.rank;
-        const attrs = {
-          kernel_shape: g.kernel.slice(0, r), strides: g.stride.slice(0, r), dilations: g.dilation.slice(0, r), pads: [...g.pads.slice(0, r), ...g.pads.slice(3, 3 + r)],
-          auto_pad: 'NOTSET', ceil_mode: g.ceil, count_include_pad: g.includePad, storage_order: 0, zeroPoint: g.zeroPoint,
-        };
-        const xShape = [g.n, g.c, ...g.size.slice(0, r)];
+      fc.record({ g: poolCase, includePad: fc.integer({ min: 0, max: 1 }), zeroPoint: int8 }),
+      ({ g, includePad, zeroPoint }) => {
+        const attrs = { ...poolWindowAttrs(g), count_include_pad: includePad, zeroPoint };
+        const xShape = poolInputShape(g);
         const x = tensor('int8', xShape, codes(xShape.reduce((a, b) => a * b, 1), g.seed));
         let ref: Tensor;
         try { ref = evaluateFloat({ op: 'QAveragePool', name: 'n', inputs: ['x'], outputs: ['y'], attrs } as unknown as Node, [x])[0]!; } catch { fc.pre(false); return; }
