@@ -77,17 +77,27 @@ export interface GatherFootprint {
  */
 export function gatherFootprint(geo: Im2ColGeometry, x: number, row0: number, col0: number, rows: number, cols: number, scratch: Int32Array): GatherFootprint {
   im2colTileSources(geo, row0, col0, rows, cols, scratch);
-  let n = 0;
+  const xBytes = geo.xShape.reduce((p, v) => p * v, 1);
+  if (seen.length < xBytes) seen = new Int32Array(xBytes);
+  if (mark === 0x7fffffff) { seen.fill(0); mark = 0; }
+  const m = ++mark;
+  // Each source byte counts once: the first time it is met this call, its mark is set (no sort, no set).
+  let distinct = 0, lo = xBytes, hi = -1;
   for (let e = 0; e < rows * cols; e++) {
     const src = scratch[e]!;
-    if (src >= 0) scratch[n++] = src;
+    if (src < 0 || seen[src] === m) continue;
+    seen[src] = m;
+    distinct++;
+    if (src < lo) lo = src;
+    if (src > hi) hi = src;
   }
-  if (n === 0) return { bytes: 0, first: 0, last: 0 };
-  const used = scratch.subarray(0, n).sort();
-  let distinct = 1;
-  for (let i = 1; i < n; i++) if (used[i] !== used[i - 1]) distinct++;
-  return { bytes: distinct, first: x + used[0]!, last: x + used[n - 1]! };
+  if (distinct === 0) return { bytes: 0, first: 0, last: 0 };
+  return { bytes: distinct, first: x + lo, last: x + hi };
 }
+
+/** gatherFootprint's marks: seen[src] === mark when input byte src was met by the current call. */
+let seen = new Int32Array(0);
+let mark = 0;
 
 export const geometryKey = (geo: Im2ColGeometry, tile: number): string => `${tile}|${JSON.stringify(geo)}`;
 
