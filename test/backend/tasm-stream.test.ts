@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { TileProgram } from '../../backend/program.js';
+import { CodeBuilder, type TileProgram } from '../../backend/program.js';
 import { assemble, assembleLines, disassemble, disassembleChunks } from '../../backend/tasm.js';
 import { encodeTbin } from '../../backend/tbin.js';
 import { programArb } from './arbitraries.js';
@@ -36,6 +36,30 @@ describe('disassembleChunks', () => {
     for (const size of [65536, 100_003, 1 << 20]) expect(joinChecked(p, size)).toBe(reference);
     expect(disassemble(p)).toBe(reference);
     expect([...disassembleChunks(p, 65536)].length).toBeGreaterThan(4);
+  });
+
+  it('prints MATMULs whose fields recur, collide in its text cache and get evicted exactly as formatInstruction does', () => {
+    const code = new CodeBuilder();
+    // 40,000 MATMULs over ~9,000 field sets, revisited in a scrambled order: cache hits, misses and evictions.
+    for (let i = 0; i < 40_000; i++) {
+      const j = (i * 7919) % 9001;
+      code.matmul(j % 37, (j * 7) % 101, 0xfffffff0 + (j % 13), 1 + (j % 16), 1 + ((j >> 4) % 16), 1 + ((j >> 8) % 16), (j & 1) === 0);
+    }
+    const p: TileProgram = { ...largeProgram(), constants: [], hostData: new Uint8Array(0), code: code.bytes() };
+    expect(joinChecked(p, 1 << 16)).toBe(referenceDisassemble(p));
+    // A short program has a small cache (16 entries here): field sets differing in one field share entries.
+    for (const field of [0, 1, 2, 3, 4, 5, 6]) {
+      const small = new CodeBuilder();
+      for (let rep = 0; rep < 3; rep++) {
+        for (let v = 1; v <= 40; v++) {
+          const scattered = field < 3 ? Math.imul(v, 40503) >>> 0 : field < 6 ? 1 + ((v * 40503) & 0xff) : v & 1;
+          const f = [3, 5, 7, 16, 16, 16, 1].map((x, i) => (i === field ? scattered : x));
+          small.matmul(f[0]!, f[1]!, f[2]!, f[3]!, f[4]!, f[5]!, f[6] === 1);
+        }
+      }
+      const q: TileProgram = { ...p, code: small.bytes() };
+      expect(joinChecked(q, 1 << 16)).toBe(referenceDisassemble(q));
+    }
   });
 });
 
