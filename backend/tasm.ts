@@ -22,11 +22,14 @@ export const TASM_CHUNK_BYTES = 1 << 20;
  * Prints a program as assembly, in UTF-8 chunks that end at line ends and hold at most `chunkBytes` bytes
  * (a longer line is a chunk of its own). A VGG-19 .tasm is ~550 MB, more than a JS string can hold, so
  * writers stream these chunks. Deterministic: the same program always gives the same bytes. Each chunk is a
- * fresh array the caller may keep. The code is decoded as it is printed: a non-canonical word throws after
- * the lines before it were yielded (programs from decodeTbin or the emitter were checked already).
+ * fresh array the caller may keep, unless `reuse`: then a chunk is valid only until the next one is asked
+ * for, and its memory is filled again (a writer that writes each chunk before asking for the next then
+ * allocates two chunk buffers in all, not one per MB of text). The code is decoded as it is printed: a
+ * non-canonical word throws after the lines before it were yielded (programs from decodeTbin or the
+ * emitter were checked already).
  */
-export function* disassembleChunks(p: TileProgram, chunkBytes = TASM_CHUNK_BYTES): Generator<Uint8Array, void, undefined> {
-  const out = new ChunkWriter(chunkBytes, Math.floor(p.code.length / INSTRUCTION_BYTES));
+export function* disassembleChunks(p: TileProgram, chunkBytes = TASM_CHUNK_BYTES, reuse = false): Generator<Uint8Array, void, undefined> {
+  const out = new ChunkWriter(chunkBytes, Math.floor(p.code.length / INSTRUCTION_BYTES), reuse);
   const t = normalizeTarget(p.target);
   out.line('; tilec tile program: `tilec asm` assembles this back into the identical .tbin');
   out.line(`.tbin ${TBIN_VERSION.major}.${TBIN_VERSION.minor}`);
@@ -86,10 +89,12 @@ function* dataLines(out: ChunkWriter, data: Uint8Array): Generator<Uint8Array, v
  * straight into a Buffer: building the text as JS strings and encoding it afterwards cost twice as much.
  */
 class ChunkWriter {
-  /** Closed chunks, oldest first, waiting to be yielded (drain). */
-  readonly ready: Uint8Array[] = [];
+  /** Closed chunks, oldest first, waiting to be yielded (drain); `owner`: the buffer to fill again once yielded (reuse). */
+  readonly ready: { readonly bytes: Uint8Array; readonly owner?: Buffer }[] = [];
   private buf: Buffer;
   private used = 0;
+  /** reuse: a yielded chunk's buffer, free for the next chunk. */
+  private spare: Buffer | undefined;
   /** The MATMUL text cache (matmul()): per entry its fields (acc, a, b, m, n, k, accumulate), text and length (0: empty). */
   private readonly mmKeys: Uint32Array;
   private readonly mmText: Buffer;
@@ -97,7 +102,7 @@ class ChunkWriter {
   private readonly mmShift: number;
 
   /** `instructions`: how many the program has (sizes the MATMUL cache). */
-  constructor(private readonly size: number, instructions = 0) {
+  constructor(private readonly size: number, instructions = 0, private readonly reuse = false) {
     this.buf = Buffer.allocUnsafe(Math.max(size, ASCII_LINE_MAX));
     // 2^16 entries hold 97% of light ResNet-50's repeats (2^12: 79%); a small program gets a small cache.
     const bits = Math.min(16, Math.max(4, Math.ceil(Math.log2(instructions + 1)) - 4));
@@ -218,7 +223,7 @@ class ChunkWriter {
     const n = Buffer.byteLength(text) + 1;
     if (this.used + n > this.size) this.close();
     if (n > this.buf.length) {
-      this.ready.push(Buffer.from(`${text}\n`));
+      this.ready.push({ bytes: Buffer.from(`${text}\n`) });
       return;
     }
     this.used += this.buf.write(text, this.used, 'utf8');
@@ -228,13 +233,19 @@ class ChunkWriter {
   /** Ends the current chunk (if it holds anything); the next line starts a new one. */
   close(): void {
     if (this.used === 0) return;
-    this.ready.push(this.buf.subarray(0, this.used));
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.ready.push(this.reuse ? { bytes: this.buf.subarray(0, this.used), owner: this.buf } : { bytes: this.buf.subarray(0, this.used) });
+    this.buf = this.spare ?? Buffer.allocUnsafe(this.buf.length);
+    this.spare = undefined;
     this.used = 0;
   }
 
   *drain(): Generator<Uint8Array, void, undefined> {
-    while (this.ready.length > 0) yield this.ready.shift()!;
+    while (this.ready.length > 0) {
+      const chunk = this.ready.shift()!;
+      yield chunk.bytes;
+      // The caller asked for the next chunk, so it is done with this one.
+      if (chunk.owner !== undefined) this.spare = chunk.owner;
+    }
   }
 }
 

@@ -22,9 +22,20 @@ const QUANT = 1, QUANT_AXIS = 2;
 const DTYPE_OF_CODE = new Map<number, DType>(Object.entries(ONNX_DTYPE_CODE).map(([d, c]) => [c, d as DType]));
 
 export function encodeTbin(p: TileProgram): Uint8Array {
+  const chunks = encodeTbinChunks(p);
+  const out = new Uint8Array(chunks.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of chunks) { out.set(b, at); at += b.length; }
+  return out;
+}
+
+/**
+ * encodeTbin's bytes as the pieces that make them up, in file order: the big blobs (constants, host data,
+ * code: tens of MB for ResNet-50) are the program's own arrays, not copies, so a file writer moves each byte
+ * once and allocates nothing for them. Only the small metadata goes through ByteWriters.
+ */
+export function encodeTbinChunks(p: TileProgram): Uint8Array[] {
   validateProgram(p, 'tile program');
-  // The big blobs (constants, host data, code: tens of MB for ResNet-50) are copied once, into the final
-  // buffer; only the small metadata goes through ByteWriters. Chunks are concatenated in file order.
   const chunks: Uint8Array[] = [];
   let length = 0;
   const push = (b: Uint8Array): void => { chunks.push(b); length += b.length; };
@@ -58,10 +69,7 @@ export function encodeTbin(p: TileProgram): Uint8Array {
   section('CNST', constants);
   section('HOST', [p.hostData]);
   section('CODE', [p.code]);
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const b of chunks) { out.set(b, at); at += b.length; }
-  return out;
+  return chunks;
 }
 
 function writeTarget(w: ByteWriter, target: Target): void {

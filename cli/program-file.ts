@@ -34,7 +34,8 @@ export function isProgramFile(file: string): boolean {
 
 /**
  * What a file holds: its bytes or text, or chunks produced only while it is written (a VGG-19 .tasm is
- * ~550 MB, more than one JS string holds, and nothing needs it in memory at once).
+ * ~550 MB, more than one JS string holds, and nothing needs it in memory at once). Each chunk is written
+ * before the next is asked for, so a producer may fill the same memory again (disassembleChunks' reuse).
  */
 export type FileContent = Uint8Array | string | { readonly chunks: () => Iterable<Uint8Array | string> };
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { emitProgram } from '../backend/emit/index.js';
 import { exportQdq } from '../backend/onnx-export.js';
 import type { TileProgram } from '../backend/program.js';
-import { disassembleChunks } from '../backend/tasm.js';
-import { encodeTbin } from '../backend/tbin.js';
+import { TASM_CHUNK_BYTES, disassembleChunks } from '../backend/tasm.js';
+import { encodeTbinChunks } from '../backend/tbin.js';
 import { fail } from '../ir/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { runPasses } from '../passes/manager.js';
@@ -97,8 +97,8 @@ export function compileModel(file: string, s: CompileSettings, log: SessionLog, 
 
   const name = modelName(file);
   const files: OutputFile[] = [
-    { name: `${name}.tbin`, bytes: { chunks: () => [encodeTbin(emitted.program)] } },
-    { name: `${name}.tasm`, bytes: { chunks: () => disassembleChunks(emitted.program) } },
+    { name: `${name}.tbin`, bytes: { chunks: () => encodeTbinChunks(emitted.program) } },
+    { name: `${name}.tasm`, bytes: { chunks: () => disassembleChunks(emitted.program, TASM_CHUNK_BYTES, true) } },
   ];
   if (s.emitOnnx) files.push({ name: `${name}.qdq.onnx`, bytes: exportQdq(quantized) });
   const reportFile = `${name}.report.json`;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { instructionCount, type TileProgram } from '../../backend/program.js';
-import { disassemble, disassembleChunks } from '../../backend/tasm.js';
+import { TASM_CHUNK_BYTES, disassemble, disassembleChunks } from '../../backend/tasm.js';
 import { fail } from '../../ir/errors.js';
 import { writeOutChunks } from '../io.js';
 import { readProgram, writeFilesAtomically } from '../program-file.js';
@@ -27,7 +27,7 @@ Examples:
   $ tilec disasm out/mnist.tbin -o mnist.tasm && tilec asm mnist.tasm -o copy.tbin && cmp out/mnist.tbin copy.tbin`)
     .action(async (file: string, opts: { output?: string }, cmd: Command) => {
       const p = readProgram(file);
-      if (opts.output !== undefined) writeFilesAtomically([{ path: opts.output, bytes: { chunks: () => disassembleChunks(p) } }]);
+      if (opts.output !== undefined) writeFilesAtomically([{ path: opts.output, bytes: { chunks: () => disassembleChunks(p, TASM_CHUNK_BYTES, true) } }]);
       if (wantsJson(cmd)) printJson(ctx, { program: file, instructions: instructionCount(p), ...(opts.output !== undefined ? { file: opts.output } : { tasm: wholeText(p, file) }) });
       else if (opts.output !== undefined) ctx.io.out(`wrote ${opts.output} (${instructionCount(p)} instructions)\n`);
       else await writeOutChunks(ctx.io, disassembleChunks(p));

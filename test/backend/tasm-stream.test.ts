@@ -38,6 +38,21 @@ describe('disassembleChunks', () => {
     expect([...disassembleChunks(p, 65536)].length).toBeGreaterThan(4);
   });
 
+  it('with reuse, gives the same bytes from two chunk buffers when each chunk is taken before the next', () => {
+    const p = largeProgram();
+    const reference = referenceDisassemble(p);
+    for (const size of [1, 97, 65536]) {
+      const copies: Buffer[] = [];
+      const memories = new Set<ArrayBufferLike>();
+      for (const c of disassembleChunks(p, size, true)) {
+        copies.push(Buffer.from(c));
+        if (c.length <= size) memories.add(c.buffer);
+      }
+      expect(Buffer.concat(copies).toString('utf8')).toBe(reference);
+      expect(memories.size).toBeLessThanOrEqual(2);
+    }
+  });
+
   it('prints MATMULs whose fields recur, collide in its text cache and get evicted exactly as formatInstruction does', () => {
     const code = new CodeBuilder();
     // 40,000 MATMULs over ~9,000 field sets, revisited in a scrambled order: cache hits, misses and evictions.
