@@ -125,6 +125,10 @@ export function im2colTileSources(g: Im2ColGeometry, row0: number, col0: number,
     unflatten(col % g.positions, g.out, oi);
     for (let d = 0; d < r; d++) colStart[c * r + d] = oi[d]! * g.strides[d]! - g.padsBegin[d]!;
   }
+  if (r === 2) {
+    tileSources2d(g, xs, row0, rows, cols, out);
+    return;
+  }
   for (let i = 0, e = 0; i < rows; i++) {
     const row = row0 + i;
     const rowBase = (g.channelStart + Math.floor(row / g.taps)) * xs[1]!;
@@ -138,6 +142,26 @@ export function im2colTileSources(g: Im2ColGeometry, row0: number, col0: number,
         at += v * xs[d + 2]!;
       }
       out[e] = at;
+    }
+  }
+}
+
+/**
+ * im2colTileSources' element loop for two spatial axes (every 2-D conv), with tileScratch's column tables
+ * already filled: the axes written out, and one unsigned compare per axis for "inside the input".
+ */
+function tileSources2d(g: Im2ColGeometry, xs: readonly number[], row0: number, rows: number, cols: number, out: Int32Array): void {
+  const { colBase, colStart } = tileScratch;
+  const h = g.spatial[0]!, w = g.spatial[1]!, kw = g.kernel[1]!, rowStride = xs[2]!;
+  const dh = g.dilations[0]!, dw = g.dilations[1]!;
+  for (let i = 0, e = 0; i < rows; i++) {
+    const row = row0 + i;
+    const t = row % g.taps;
+    const rowBase = (g.channelStart + Math.floor(row / g.taps)) * xs[1]!;
+    const tapH = Math.floor(t / kw) * dh, tapW = (t % kw) * dw;
+    for (let c = 0; c < cols; c++, e++) {
+      const y = colStart[2 * c]! + tapH, x = colStart[2 * c + 1]! + tapW;
+      out[e] = (y >>> 0) < h && (x >>> 0) < w ? colBase[c]! + rowBase + y * rowStride + x : -1;
     }
   }
 }
