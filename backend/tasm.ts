@@ -92,23 +92,28 @@ class ChunkWriter {
   /** Closed chunks, oldest first, waiting to be yielded (drain); `owner`: the buffer to fill again once yielded (reuse). */
   readonly ready: { readonly bytes: Uint8Array; readonly owner?: Buffer }[] = [];
   private buf: Buffer;
+  /** A view of buf for word copies (matmul()). */
+  private bufView: DataView;
   private used = 0;
   /** reuse: a yielded chunk's buffer, free for the next chunk. */
   private spare: Buffer | undefined;
   /** The MATMUL text cache (matmul()): per entry its fields (acc, a, b, m, n, k, accumulate), text and length (0: empty). */
   private readonly mmKeys: Uint32Array;
   private readonly mmText: Buffer;
+  private readonly mmView: DataView;
   private readonly mmLength: Uint8Array;
   private readonly mmShift: number;
 
   /** `instructions`: how many the program has (sizes the MATMUL cache). */
   constructor(private readonly size: number, instructions = 0, private readonly reuse = false) {
     this.buf = Buffer.allocUnsafe(Math.max(size, ASCII_LINE_MAX));
+    this.bufView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     // 2^16 entries hold 97% of light ResNet-50's repeats (2^12: 79%); a small program gets a small cache.
     const bits = Math.min(16, Math.max(4, Math.ceil(Math.log2(instructions + 1)) - 4));
     this.mmShift = 32 - bits;
     this.mmKeys = new Uint32Array(MM_KEY << bits);
     this.mmText = Buffer.alloc(MM_TEXT_MAX << bits);
+    this.mmView = new DataView(this.mmText.buffer, this.mmText.byteOffset, this.mmText.byteLength);
     this.mmLength = new Uint8Array(1 << bits);
   }
 
@@ -184,7 +189,10 @@ class ChunkWriter {
     const at = slot * MM_KEY, text = slot * MM_TEXT_MAX, len = this.mmLength[slot]!;
     if (len !== 0 && keys[at] === ins.acc && keys[at + 1] === ins.a && keys[at + 2] === ins.b && keys[at + 3] === ins.m
       && keys[at + 4] === ins.n && keys[at + 5] === ins.k && keys[at + 6] === flag) {
-      return o + this.mmText.copy(b, o, text, text + len);
+      // Four bytes at a time (the text's room is padded to whole words, and buf keeps ASCII_LINE_MAX free).
+      const from = this.mmView, to = this.bufView;
+      for (let i = 0; i < len; i += 4) to.setUint32(o + i, from.getUint32(text + i, true), true);
+      return o + len;
     }
     const start = o;
     o = dec(b, lit(b, o, T.matmul), ins.acc); o = dec(b, lit(b, o, T.a), ins.a); o = dec(b, lit(b, o, T.b), ins.b);
@@ -235,6 +243,7 @@ class ChunkWriter {
     if (this.used === 0) return;
     this.ready.push(this.reuse ? { bytes: this.buf.subarray(0, this.used), owner: this.buf } : { bytes: this.buf.subarray(0, this.used) });
     this.buf = this.spare ?? Buffer.allocUnsafe(this.buf.length);
+    this.bufView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.spare = undefined;
     this.used = 0;
   }
