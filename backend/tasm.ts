@@ -3,7 +3,7 @@ import { DTYPES, type DType } from '../ir/dtype.js';
 import type { QuantParams } from '../ir/graph.js';
 import { LOOP_ORDERS, normalizeTarget, validateTarget, type LoopOrder, type Target } from './target.js';
 import { TBIN_VERSION } from './tbin.js';
-import { INSTRUCTION_BYTES, decodeInstruction, type Instruction } from './isa.js';
+import { INSTRUCTION_BYTES, OP, decodeInstruction, type Instruction } from './isa.js';
 import {
   CONSTANT_KINDS, TENSOR_ROLES, CodeBuilder, hex, validateProgram,
   type ConstantBlob, type ConstantKind, type TensorEntry, type TensorRole, type TileProgram,
@@ -60,7 +60,8 @@ export function* disassembleChunks(p: TileProgram, chunkBytes = TASM_CHUNK_BYTES
   const view = new DataView(p.code.buffer, p.code.byteOffset, p.code.byteLength);
   const count = p.code.length / INSTRUCTION_BYTES;
   for (let i = 0; i < count; i++) {
-    out.instruction(decodeInstruction(view, i * INSTRUCTION_BYTES, 'instruction ', i), i);
+    const at = i * INSTRUCTION_BYTES;
+    if (!out.knownMatmul(view, at, i)) out.instruction(decodeInstruction(view, at, 'instruction ', i), i, view, at);
     if (out.ready.length > 0) yield* out.drain();
   }
   out.close();
@@ -95,9 +96,13 @@ class ChunkWriter {
   /** A view of buf for word copies (matmul()). */
   private bufView: DataView;
   private used = 0;
+  /** The last index written (index()) and its decimal digits. */
+  private lastIndex = -2;
+  private readonly digits = new Uint8Array(24);
+  private digitCount = 0;
   /** reuse: a yielded chunk's buffer, free for the next chunk. */
   private spare: Buffer | undefined;
-  /** The MATMUL text cache (matmul()): per entry its fields (acc, a, b, m, n, k, accumulate), text and length (0: empty). */
+  /** The MATMUL text cache (knownMatmul()): per entry its word, text and length (0: empty). */
   private readonly mmKeys: Uint32Array;
   private readonly mmText: Buffer;
   private readonly mmView: DataView;
@@ -129,7 +134,7 @@ class ChunkWriter {
    * `${formatInstruction(ins)} ; #${index}\n`, written byte by byte (1.5M lines in a ResNet-50 program:
    * building each as a JS string first cost more than the rest of the disassembly).
    */
-  instruction(ins: Instruction, index: number): void {
+  instruction(ins: Instruction, index: number, word?: DataView, at = 0): void {
     if (this.used + ASCII_LINE_MAX > this.size) this.close();
     const b = this.buf;
     let o = this.used;
@@ -154,7 +159,7 @@ class ChunkWriter {
         o = dec(b, o, ins.rows); o = dec(b, lit(b, o, T.cols), ins.cols);
         break;
       case 'MATMUL':
-        o = this.matmul(ins, o);
+        o = this.matmul(ins, o, word, at);
         break;
       case 'STORE':
         o = dec(b, lit(b, o, T.store), ins.acc); o = hex8(b, lit(b, o, ins.mode === 'raw32' ? T.raw32Dram : T.requantDram), ins.dram);
@@ -171,36 +176,72 @@ class ChunkWriter {
         o = dec(b, lit(b, o, T.host), ins.fn); o = dec(b, lit(b, o, T.offset), ins.offset); o = dec(b, lit(b, o, T.length), ins.length);
         break;
     }
-    o = dec(b, lit(b, o, T.index), index);
+    o = this.index(lit(b, o, T.index), index);
     b[o++] = 0x0a;
     this.used = o;
   }
 
   /**
-   * A MATMUL's text up to its index comment, written at buf[o]; returns the offset after it. Most of a
-   * program's lines are MATMULs over a few thousand distinct operand sets (light ResNet-50: 1.08M lines, ~20k
-   * texts), so each text is printed once into a direct-mapped cache and copied when the same fields recur.
+   * Most of a program's lines are MATMULs over a few thousand distinct words (light ResNet-50: 1.08M lines,
+   * ~20k texts), so each MATMUL's text up to its index comment is kept in a direct-mapped cache under its raw
+   * 32-byte word: a word seen before is neither decoded again (it decoded, so it is canonical) nor printed.
+   * Writes the line of the word at code[at] when it is cached; false otherwise.
    */
-  private matmul(ins: Instruction & { op: 'MATMUL' }, o: number): number {
-    const b = this.buf, keys = this.mmKeys;
-    const flag = ins.accumulate ? 1 : 0;
-    const slot = (Math.imul(ins.acc, 0x9e3779b1) ^ Math.imul(ins.a, 0x85ebca6b) ^ Math.imul(ins.b, 0xc2b2ae35)
-      ^ Math.imul(ins.m | (ins.n << 16), 0x27d4eb2f) ^ Math.imul(ins.k | (flag << 16), 0x165667b1)) >>> this.mmShift;
-    const at = slot * MM_KEY, text = slot * MM_TEXT_MAX, len = this.mmLength[slot]!;
-    if (len !== 0 && keys[at] === ins.acc && keys[at + 1] === ins.a && keys[at + 2] === ins.b && keys[at + 3] === ins.m
-      && keys[at + 4] === ins.n && keys[at + 5] === ins.k && keys[at + 6] === flag) {
-      // Four bytes at a time (the text's room is padded to whole words, and buf keeps ASCII_LINE_MAX free).
-      const from = this.mmView, to = this.bufView;
-      for (let i = 0; i < len; i += 4) to.setUint32(o + i, from.getUint32(text + i, true), true);
-      return o + len;
+  knownMatmul(code: DataView, at: number, index: number): boolean {
+    if (code.getUint8(at) !== OP.MATMUL) return false;
+    const keys = this.mmKeys, slot = this.mmSlot(code, at), key = slot * MM_KEY, len = this.mmLength[slot]!;
+    if (len === 0) return false;
+    for (let w = 0; w < MM_KEY; w++) if (keys[key + w] !== code.getUint32(at + 4 * w, true)) return false;
+    if (this.used + ASCII_LINE_MAX > this.size) this.close();
+    // Four bytes at a time (the text's room is padded to whole words, and buf keeps ASCII_LINE_MAX free).
+    const from = this.mmView, to = this.bufView, text = slot * MM_TEXT_MAX;
+    let o = this.used;
+    for (let i = 0; i < len; i += 4) to.setUint32(o + i, from.getUint32(text + i, true), true);
+    o = this.index(lit(this.buf, o + len, T.index), index);
+    this.buf[o++] = 0x0a;
+    this.used = o;
+    return true;
+  }
+
+  /**
+   * Writes `index` in decimal at buf[o] (as dec does); returns the offset after it. Lines are numbered in
+   * order, so the digits of the previous index are kept and incremented in place (dividing out seven digits
+   * per line cost more than the rest of a cached MATMUL's line).
+   */
+  private index(o: number, index: number): number {
+    const digits = this.digits;
+    if (index === this.lastIndex + 1) {
+      let i = this.digitCount - 1;
+      while (i >= 0 && digits[i] === 0x39) digits[i--] = 0x30;
+      if (i >= 0) digits[i]!++;
+      else { digits.copyWithin(1, 0, this.digitCount); digits[0] = 0x31; this.digitCount++; }
+    } else {
+      this.digitCount = dec(digits, 0, index);
     }
-    const start = o;
+    this.lastIndex = index;
+    const b = this.buf, n = this.digitCount;
+    for (let i = 0; i < n; i++) b[o + i] = digits[i]!;
+    return o + n;
+  }
+
+  private mmSlot(code: DataView, at: number): number {
+    let h = 0;
+    for (let w = 0; w < 6; w++) h = Math.imul(h ^ code.getUint32(at + 4 * w, true), 0x9e3779b1) ^ (h >>> 15);
+    return h >>> this.mmShift;
+  }
+
+  /** A MATMUL's text up to its index comment, written at buf[o] and cached under its word (code[at]) when given. */
+  private matmul(ins: Instruction & { op: 'MATMUL' }, o: number, code: DataView | undefined, at: number): number {
+    const b = this.buf, start = o;
     o = dec(b, lit(b, o, T.matmul), ins.acc); o = dec(b, lit(b, o, T.a), ins.a); o = dec(b, lit(b, o, T.b), ins.b);
     o = dec(b, lit(b, o, T.m), ins.m); o = dec(b, lit(b, o, T.n), ins.n); o = dec(b, lit(b, o, T.k), ins.k);
     o = lit(b, o, ins.accumulate ? T.accumulate : T.overwrite);
-    keys[at] = ins.acc; keys[at + 1] = ins.a; keys[at + 2] = ins.b; keys[at + 3] = ins.m; keys[at + 4] = ins.n; keys[at + 5] = ins.k; keys[at + 6] = flag;
-    this.mmText.set(b.subarray(start, o), text);
-    this.mmLength[slot] = o - start;
+    if (code !== undefined) {
+      const slot = this.mmSlot(code, at), key = slot * MM_KEY;
+      for (let w = 0; w < MM_KEY; w++) this.mmKeys[key + w] = code.getUint32(at + 4 * w, true);
+      this.mmText.set(b.subarray(start, o), slot * MM_TEXT_MAX);
+      this.mmLength[slot] = o - start;
+    }
     return o;
   }
 
@@ -210,9 +251,11 @@ class ChunkWriter {
     const b = this.buf;
     let o = lit(b, this.used, T.data);
     let i = from;
+    // Three bytes are four characters: two table lookups of 12 bits, one four-byte store.
+    const view = this.bufView;
     for (; i + 3 <= to; i += 3) {
       const v = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
-      b[o] = BASE64[v >> 18]!; b[o + 1] = BASE64[(v >> 12) & 63]!; b[o + 2] = BASE64[(v >> 6) & 63]!; b[o + 3] = BASE64[v & 63]!;
+      view.setUint32(o, BASE64_PAIRS[v >> 12]! | (BASE64_PAIRS[v & 0xfff]! << 16), true);
       o += 4;
     }
     if (i < to) {
@@ -269,6 +312,8 @@ const T = Object.fromEntries(Object.entries({
 }).map(([k, v]) => [k, Uint8Array.from(v, (c) => c.charCodeAt(0))])) as Record<string, Uint8Array>;
 
 const BASE64 = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', (c) => c.charCodeAt(0));
+/** The two base64 characters of every 12-bit value, the first in the low byte (little-endian stores). */
+const BASE64_PAIRS = Uint16Array.from({ length: 4096 }, (_, v) => BASE64[v >> 6]! | (BASE64[v & 63]! << 8));
 
 const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
@@ -297,8 +342,8 @@ function hex8(b: Uint8Array, o: number, v: number): number {
   return o + 10;
 }
 
-/** A MATMUL text cache entry: 7 fields and at most 96 bytes of text (the fields are u16 and u32: <= 82). */
-const MM_KEY = 7;
+/** A MATMUL text cache entry: the instruction's 8 words and at most 96 bytes of text (the fields are u16 and u32: <= 82). */
+const MM_KEY = INSTRUCTION_BYTES / 4;
 const MM_TEXT_MAX = 96;
 
 /** Room kept for one ASCII line: the longest instruction line is ~170 characters, a .data line 95. */

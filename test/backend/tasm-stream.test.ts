@@ -53,7 +53,7 @@ describe('disassembleChunks', () => {
     }
   });
 
-  it('prints MATMULs whose fields recur, collide in its text cache and get evicted exactly as formatInstruction does', () => {
+  it('prints MATMULs whose words recur, collide in its text cache and get evicted exactly as formatInstruction does', () => {
     const code = new CodeBuilder();
     // 40,000 MATMULs over ~9,000 field sets, revisited in a scrambled order: cache hits, misses and evictions.
     for (let i = 0; i < 40_000; i++) {
