@@ -87,7 +87,9 @@ function timePrefix(spec: GemmSpec, d: GemmDims, target: Target, schedule: Sched
   return { cycles: c.cycles, dram: dramBytes(c), full: c };
 }
 
-const family = (s: Schedule): string => `${s.dataflow}/${s.partials ?? ''}/${s.spadBuffers}/${s.accBuffers}`;
+/** The schedule's dataflow × partials × buffering family, as a small integer. */
+const family = (s: Schedule): number =>
+  (((s.dataflow === 'output-stationary' ? 0 : s.partials === 'spill' ? 2 : 1) * 2 + s.spadBuffers - 1) * 2) + s.accBuffers - 1;
 
 /**
  * The schedule to keep among fully timed ones: the least DRAM among those within CYCLE_SLACK of the fastest
@@ -125,11 +127,14 @@ export function chooseSchedule(spec: GemmSpec, d: GemmDims, target: Target, cand
   timeFull: (schedule: Schedule) => CostCounters = (schedule) => timeFully(spec, d, target, schedule)): { finalists: Timed[]; timed: number } {
   const terms = estimateTerms(d, target, spec);
   const estimated = candidates
-    .map((schedule, i) => ({ schedule, i, ...estimateSchedule(schedule, d, target, spec, terms) }))
+    .map((schedule, i) => {
+      const e = estimateSchedule(schedule, d, target, spec, terms);
+      return { schedule, i, cycles: e.cycles, dma: e.dma };
+    })
     .sort((x, y) => x.cycles - y.cycles || x.i - y.i);
   const shortlist = estimated.slice(0, SHORTLIST);
   const picked = new Set(shortlist.map((e) => e.i));
-  const perFamily = new Map<string, number>();
+  const perFamily = new Map<number, number>();
   for (const e of shortlist) perFamily.set(family(e.schedule), (perFamily.get(family(e.schedule)) ?? 0) + 1);
   for (const e of estimated.slice(SHORTLIST)) {
     const f = family(e.schedule), n = perFamily.get(f) ?? 0;

@@ -113,8 +113,9 @@ export function estimateSchedule(s: Schedule, d: GemmDims, target: Target, spec:
     store += partial;
   }
   // Per A tile and column block: the block's columns stream, at least t cycles to switch A (cost.ts MATMUL).
-  let streamed = 0;
-  for (let bj = 0; bj < nJb; bj++) streamed += Math.max(t, Math.min(d.n, (bj + 1) * s.tj * t) - bj * s.tj * t);
+  // Every block but the last streams tj·t columns (>= t); the last streams the rest.
+  const width = s.tj * t;
+  const streamed = (nJb - 1) * width + Math.max(t, d.n - (nJb - 1) * width);
   const compute = d.nI * d.nK * streamed;
   const steps = nIb * nJb * nKb;
   const outs = os ? nIb * nJb : spill ? steps : nIb;
