@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchContext } from '../section.js';
 
@@ -7,7 +7,9 @@ import type { BenchContext } from '../section.js';
 // (memoized), each in its own child process (bench/children/compile.ts) so its peak RSS is its own:
 //   calibrated: the default compile (default --calib), saving the calibration table when tilec can;
 //   uncalibrated: the same compile from that saved table (--calib-table: no float inference), or, when this
-//     tilec has no --calib-table, from one random sample (--calib random:1), labelled as such; with the default
+//     tilec has no --calib-table, from one random sample (--calib random:1), labelled as such; run
+//     UNCALIBRATED_RUNS times, the run of median wall time kept (the headline figure: on a shared 2-core VM one
+//     run can be 20% off either way), peak RSS the largest of the runs; with the default
 //     implicit im2col (conv patches gathered by LOAD_IM2COL, no host Im2Col pass) it is the program-quality
 //     configuration;
 //   explicit: the uncalibrated compile with --im2col explicit (the materialized matrix and host Im2Col steps);
@@ -17,6 +19,8 @@ import type { BenchContext } from '../section.js';
 export interface ChildRun {
   readonly code: number;
   readonly wall_ms?: number;
+  /** When the figure is a median: every run's wall time, in run order. */
+  readonly runs_ms?: readonly number[];
   readonly peak_rss_mb?: number;
   readonly error?: string;
   /** The `tilec compile --json` document (the fields the bench reads). */
@@ -46,12 +50,16 @@ export interface ModelRuns {
 export interface CompileRuns {
   /** How "uncalibrated" was compiled: 'calib-table' or 'random:1' (this tilec has no --calib-table). */
   readonly uncalibratedMode: 'calib-table' | 'random:1';
+  /** Runs behind each uncalibrated figure (the median is reported). */
+  readonly uncalibratedRuns: number;
   readonly models: readonly ModelRuns[];
 }
 
 /** The light models, in the order the tables list them (../shared/models/light/NAME/model.onnx). */
 export const LIGHT_MODELS = ['resnet50', 'densenet121', 'inception_v1', 'inception_v2', 'shufflenet', 'squeezenet', 'bvlc_alexnet', 'zfnet512', 'vgg19'];
 const QUICK_LIGHT = ['resnet50'];
+/** Runs of the uncalibrated compile per model; the median is reported. */
+const UNCALIBRATED_RUNS = 3;
 /** A compile that takes longer than this is reported as failed rather than stalling the bench. */
 const CHILD_TIMEOUT_MS = 8 * 60_000;
 
@@ -65,6 +73,15 @@ function child(ctx: BenchContext, script: string, args: readonly string[]): Chil
   }
   const why = r.error ? r.error.message : r.stderr?.trim().split('\n').at(-1) ?? `exit ${r.status}`;
   return { code: r.status ?? -1, error: why };
+}
+
+/** The run of median wall time, with every run's wall time and the largest peak RSS; a failed run is the result. */
+function median(runs: readonly ChildRun[]): ChildRun {
+  const failed = runs.find((r) => r.code !== 0);
+  if (failed) return failed;
+  const sorted = [...runs].sort((x, y) => (x.wall_ms ?? 0) - (y.wall_ms ?? 0));
+  const peak = Math.max(...runs.map((r) => r.peak_rss_mb ?? 0));
+  return { ...sorted[Math.floor(sorted.length / 2)]!, runs_ms: runs.map((r) => r.wall_ms ?? 0), peak_rss_mb: peak };
 }
 
 function supportsCalibTable(ctx: BenchContext): boolean {
@@ -91,7 +108,13 @@ export function compileRuns(ctx: BenchContext): CompileRuns {
     const calibrated = child(ctx, 'compile.ts', [model, '-o', out('calib'), ...(useTable ? ['--save-calib-table', table] : [])]);
     const noCalib = useTable && existsSync(table) ? ['--calib-table', table] : ['--calib', 'random:1'];
     ctx.log(`  ${label}: compile without calibration (${noCalib.join(' ')})...`);
-    const uncalibrated = child(ctx, 'compile.ts', [model, '-o', out('nocalib'), ...noCalib]);
+    const uncalibrated = median(Array.from({ length: UNCALIBRATED_RUNS }, (_, k) => {
+      const dir = out(`nocalib-${k}`);
+      const run = child(ctx, 'compile.ts', [model, '-o', dir, ...noCalib]);
+      // Only the median's report is kept; the files of the others just fill the disk (VGG-19: ~1 GB per run).
+      if (k > 0) rmSync(dir, { recursive: true, force: true });
+      return run;
+    }));
     ctx.log(`  ${label}: compile with explicit im2col...`);
     const explicit = child(ctx, 'compile.ts', [model, '-o', out('explicit'), ...noCalib, '--im2col', 'explicit']);
     ctx.log(`  ${label}: compile with implicit im2col and the greedy baseline tiling...`);
@@ -103,6 +126,6 @@ export function compileRuns(ctx: BenchContext): CompileRuns {
     }
     return { label, model, calibrated, uncalibrated, explicit, greedy, ort };
   });
-  memo = { uncalibratedMode: useTable ? 'calib-table' : 'random:1', models };
+  memo = { uncalibratedMode: useTable ? 'calib-table' : 'random:1', uncalibratedRuns: UNCALIBRATED_RUNS, models };
   return memo;
 }

@@ -4,8 +4,9 @@ import { compileRuns, type ChildRun } from './compile-runs.js';
 // Compile wall time and peak RSS per model, with and without calibration, next to onnxruntime-node's
 // InferenceSession.create on the same model. Each figure is one child process (bench/children/).
 
-const fig = (r: ChildRun): { ms: number | null; rss_mb: number | null; error?: string } =>
-  r.code === 0 ? { ms: r.wall_ms ?? null, rss_mb: r.peak_rss_mb ?? null } : { ms: null, rss_mb: null, error: r.error ?? `exit ${r.code}` };
+const fig = (r: ChildRun): { ms: number | null; rss_mb: number | null; runs_ms?: readonly number[]; error?: string } =>
+  r.code === 0 ? { ms: r.wall_ms ?? null, rss_mb: r.peak_rss_mb ?? null, ...(r.runs_ms ? { runs_ms: r.runs_ms } : {}) }
+    : { ms: null, rss_mb: null, error: r.error ?? `exit ${r.code}` };
 
 const cell = (v: number | null, unit = ''): string => (v === null ? 'failed' : `${v.toLocaleString('en-US')}${unit}`);
 
@@ -22,7 +23,10 @@ export const compileTime: BenchSection = {
     }));
     const r50 = models.find((m) => m.model === 'resnet50');
     return {
-      data: { without_calibration_means: runs.uncalibratedMode === 'calib-table' ? 'compile from the calibration table saved by the calibrated compile (--calib-table)' : 'this tilec has no --calib-table: calibrated on one random sample (--calib random:1)', models },
+      data: {
+        without_calibration_means: `${runs.uncalibratedMode === 'calib-table' ? 'compile from the calibration table saved by the calibrated compile (--calib-table)' : 'this tilec has no --calib-table: calibrated on one random sample (--calib random:1)'}; the median of ${runs.uncalibratedRuns} runs (runs_ms), peak RSS the largest`,
+        models,
+      },
       table: {
         headers: ['model', 'compile ms', 'peak RSS MB', `no-calib ms (${runs.uncalibratedMode})`, 'no-calib RSS MB', 'ort create ms', 'ort RSS MB'],
         rows: models.map((m) => [m.model, cell(m.with_calibration.ms), cell(m.with_calibration.rss_mb), cell(m.without_calibration.ms),
