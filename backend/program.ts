@@ -87,6 +87,27 @@ export class CodeBuilder implements TileSink {
     return out;
   }
 
+  /**
+   * The words so far without a copy when they are in one page (a reserve()d emission), else bytes(). The
+   * builder must not be used afterwards: the result may be its page.
+   */
+  take(): Uint8Array {
+    return this.full.length === 0 ? this.page.subarray(0, this.used * INSTRUCTION_BYTES) : this.bytes();
+  }
+
+  /**
+   * Room for `words` more words in the current page, so that an emission whose size is known (the emitter's
+   * plans count their instructions) ends in one page that take() hands over: no pages concatenated into a
+   * second copy of tens of MB.
+   */
+  reserve(words: number): void {
+    if ((this.used + words) * INSTRUCTION_BYTES <= this.page.length) return;
+    if (this.used > 0) this.full.push(this.page.subarray(0, this.used * INSTRUCTION_BYTES));
+    this.page = new Uint8Array(words * INSTRUCTION_BYTES);
+    this.view = new DataView(this.page.buffer);
+    this.used = 0;
+  }
+
   /** Appends pre-encoded words (e.g. a chosen schedule recorded into a scratch builder). */
   append(words: Uint8Array): void {
     invariant(words.length % INSTRUCTION_BYTES === 0, 'append: partial instruction word');

@@ -215,6 +215,9 @@ function emitWith(lowered: Graph, target: Target, opts: EmitOptions, threads: nu
   if (!useWorker) worker?.terminate();
   const plans = planGemms(toPlan, target, { memo, ...(opts.strategy ? { strategy: opts.strategy } : {}), ...(useWorker ? { worker } : {}) });
   const planOfShape = new Map([...firstOfShape.keys()].map((shape, i) => [shape, plans[i]!]));
+  // A GEMM emits its plan's instructions (a schedule's count does not depend on addresses), a host step one
+  // HOST (and an explicitly gathered GEMM one more, its Im2Col).
+  code.reserve(a.steps.reduce((n, s, i) => n + 1 + (s.kind === 'gemm' ? planOfShape.get(shapes[i]!)!.counters.instructions : 0), 0));
   const planned = (spec: GemmSpec, shape: string): GemmPlan => {
     const plan = planOfShape.get(shape)!;
     emitGemm(spec, target, plan.schedule, sink);
@@ -259,7 +262,7 @@ function emitWith(lowered: Graph, target: Target, opts: EmitOptions, threads: nu
   for (const c of hostChunks) { hostData.set(c, at); at += c.length; }
   const tensors: TensorEntry[] = a.tensors.map((t) => ({ ...t, addr: storage.addr(t.name) }));
   const constants: ConstantBlob[] = a.constants.map((c) => ({ ...c, data: descriptors.get(c.name) ?? c.data, addr: storage.addr(c.name) }));
-  const program: TileProgram = { target, dramBytes, tensors, constants, hostData, code: code.bytes() };
+  const program: TileProgram = { target, dramBytes, tensors, constants, hostData, code: code.take() };
   validateProgram(program, `tile program of graph '${lowered.name}'`);
   return { program, report: layers, totals: totalsOf(model.counters, layers, target.tile), notes: [...notes] };
 }

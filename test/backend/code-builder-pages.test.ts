@@ -27,4 +27,22 @@ describe('CodeBuilder pages', () => {
       else expect(w).toMatchObject({ op: 'LOAD', spad: expected[k], dram: 4 * expected[k]! });
     });
   });
+
+  it('reserve() then take(): the same words, one page without a copy when the reservation holds them', () => {
+    const emit = (b: CodeBuilder, from: number, count: number): void => { for (let i = from; i < from + count; i++) b.load(i % 97, 8 * i, 16, 2, 3); };
+    const reference = new CodeBuilder();
+    emit(reference, 0, 5000);
+    const want = reference.bytes();
+    for (const [before, reserved] of [[0, 5000], [10, 4990], [300, 1000], [0, 0], [4999, 1]] as const) {
+      const b = new CodeBuilder();
+      emit(b, 0, before);
+      b.reserve(reserved);
+      emit(b, before, 5000 - before);
+      const got = b.take();
+      expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+      // Reserved before the first word and big enough: take() hands over the page itself (no copy, so a
+      // second take() sees the same memory); otherwise the pages are concatenated into a fresh copy each time.
+      expect(b.take().buffer === got.buffer).toBe(before === 0 && reserved >= 5000);
+    }
+  });
 });
