@@ -93,7 +93,7 @@ class ChunkWriter {
   /** Closed chunks, oldest first, waiting to be yielded (drain); `owner`: the buffer to fill again once yielded (reuse). */
   readonly ready: { readonly bytes: Uint8Array; readonly owner?: Buffer }[] = [];
   private buf: Buffer;
-  /** A view of buf for word copies (matmul()). */
+  /** A view of buf for four-byte stores (knownMatmul, data). */
   private bufView: DataView;
   private used = 0;
   /** The last index written (index()) and its decimal digits. */
@@ -132,9 +132,10 @@ class ChunkWriter {
 
   /**
    * `${formatInstruction(ins)} ; #${index}\n`, written byte by byte (1.5M lines in a ResNet-50 program:
-   * building each as a JS string first cost more than the rest of the disassembly).
+   * building each as a JS string first cost more than the rest of the disassembly). `code`/`at`: where the
+   * instruction's word is, so that a MATMUL's text is cached under it (knownMatmul).
    */
-  instruction(ins: Instruction, index: number, word?: DataView, at = 0): void {
+  instruction(ins: Instruction, index: number, code?: DataView, at = 0): void {
     if (this.used + ASCII_LINE_MAX > this.size) this.close();
     const b = this.buf;
     let o = this.used;
@@ -159,7 +160,7 @@ class ChunkWriter {
         o = dec(b, o, ins.rows); o = dec(b, lit(b, o, T.cols), ins.cols);
         break;
       case 'MATMUL':
-        o = this.matmul(ins, o, word, at);
+        o = this.matmul(ins, o, code, at);
         break;
       case 'STORE':
         o = dec(b, lit(b, o, T.store), ins.acc); o = hex8(b, lit(b, o, ins.mode === 'raw32' ? T.raw32Dram : T.requantDram), ins.dram);
