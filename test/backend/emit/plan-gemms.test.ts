@@ -79,6 +79,14 @@ describe('planning GEMMs on a worker thread', () => {
     }
   });
 
+  it('on one thread: the plans of program order though planned smallest first, and the first failure in program order', () => {
+    expect(planGemms(specs, target, { memo: new TimingMemo(target) })).toEqual(sequential());
+    // 'late' is planned first (smallest), but 'early' comes first in the program: its error is the one raised.
+    const early = { ...spec('early', 64, 64, 64), c: { addr: 3, stride: 5 } }, late = { ...spec('late', 8, 8, 8), c: { addr: 3, stride: 5 } };
+    expect(planOrder([early, late], target.tile)).toEqual([0, 1]);
+    expect(() => planGemms([early, late], target, { memo: new TimingMemo(target) })).toThrow(/GEMM 'early'/);
+  });
+
   it('a worker started early warms up, then plans the GEMMs it is given like the main thread', () => {
     const worker = startPlanWorker(2)!;
     try {
