@@ -40,7 +40,21 @@ export function encodeGatherDescriptor(d: GatherDescriptor): Uint8Array {
  * TilecError naming the address on a descriptor outside DRAM, a bad rank, a bad geometry, or an x outside DRAM.
  */
 export function readGatherDescriptor(view: DataView, addr: number): { desc: GatherDescriptor; geo: Im2ColGeometry } {
-  const where = `im2col descriptor at 0x${addr.toString(16).padStart(8, '0')}`;
+  const where = descriptorName(addr);
+  const { desc, geo } = parseGatherDescriptor(view, addr);
+  const x = desc.x, xBytes = desc.xShape.reduce((p, v) => p * v, 1);
+  if (x + xBytes > view.byteLength) fail(`${where}: input x (${xBytes} bytes at 0x${x.toString(16)}) lies beyond the DRAM size ${view.byteLength}`);
+  return { desc, geo };
+}
+
+const descriptorName = (addr: number): string => `im2col descriptor at 0x${addr.toString(16).padStart(8, '0')}`;
+
+/**
+ * readGatherDescriptor without the check that x lies in `view`: the descriptor's words at `addr` and its
+ * geometry, for a view that holds the descriptor but not DRAM (a program's constant).
+ */
+export function parseGatherDescriptor(view: DataView, addr: number): { desc: GatherDescriptor; geo: Im2ColGeometry } {
+  const where = descriptorName(addr);
   if (addr % 4 !== 0) fail(`${where} must be 4-byte aligned`);
   if (addr + 4 * HEAD_WORDS > view.byteLength) fail(`${where} lies beyond the DRAM size ${view.byteLength}`);
   const word = (i: number): number => view.getInt32(addr + 4 * i, true);
@@ -56,10 +70,7 @@ export function readGatherDescriptor(view: DataView, addr: number): { desc: Gath
     kernel_shape: list(at, r), strides: list(at + r, r), dilations: list(at + 2 * r, r), pads: list(at + 3 * r, 2 * r),
     padValue: word(at + 5 * r), channelStart: word(at + 5 * r + 1), channels: word(at + 5 * r + 2),
   };
-  const geo = im2colGeometry(xShape, attrs, where);
-  const xBytes = xShape.reduce((p, v) => p * v, 1);
-  if (x + xBytes > view.byteLength) fail(`${where}: input x (${xBytes} bytes at 0x${x.toString(16)}) lies beyond the DRAM size ${view.byteLength}`);
-  return { desc: { x, xShape, attrs }, geo };
+  return { desc: { x, xShape, attrs }, geo: im2colGeometry(xShape, attrs, where) };
 }
 
 /** What one gathered tile reads from DRAM: the distinct bytes of x it touches and their address range. */

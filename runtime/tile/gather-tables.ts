@@ -1,7 +1,7 @@
-import { type Im2ColGeometry, im2colGeometry } from '../../ir/im2col.js';
+import type { Im2ColGeometry } from '../../ir/im2col.js';
 import { strides } from '../../ir/tensor.js';
 import { INSTRUCTION_BYTES, OP } from '../../backend/isa.js';
-import { gatherDescriptorBytes, MAX_GATHER_RANK } from '../../backend/gather.js';
+import { parseGatherDescriptor } from '../../backend/gather.js';
 import type { TileProgram } from '../../backend/program.js';
 
 // The tables the WebAssembly LOAD_IM2COL (wasm/matmul.wat, gatherIm2col) reads, written once per gather
@@ -154,19 +154,10 @@ export function programGatherTableBytes(program: TileProgram, slack: number): nu
 
 /** The geometry of the descriptor a constant places at `addr`, or undefined (not a constant, or invalid). */
 function constantGeometry(program: TileProgram, addr: number): Im2ColGeometry | undefined {
-  const c = program.constants.find((k) => addr >= k.addr && addr + 16 <= k.addr + k.data.length);
+  const c = program.constants.find((k) => addr >= k.addr && addr < k.addr + k.data.length);
   if (c === undefined || addr % 4 !== 0) return undefined;
-  const v = new DataView(c.data.buffer, c.data.byteOffset + (addr - c.addr), c.data.length - (addr - c.addr));
-  const r = v.getInt32(4, true);
-  if (r < 1 || r > MAX_GATHER_RANK || gatherDescriptorBytes(r) > v.byteLength) return undefined;
-  const word = (i: number): number => v.getInt32(4 * i, true);
-  const list = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => word(from + i));
-  const at = 4 + r;
   try {
-    return im2colGeometry([word(2), word(3), ...list(4, r)], {
-      kernel_shape: list(at, r), strides: list(at + r, r), dilations: list(at + 2 * r, r), pads: list(at + 3 * r, 2 * r),
-      padValue: word(at + 5 * r), channelStart: word(at + 5 * r + 1), channels: word(at + 5 * r + 2),
-    }, 'descriptor');
+    return parseGatherDescriptor(new DataView(c.data.buffer, c.data.byteOffset, c.data.length), addr - c.addr).geo;
   } catch {
     return undefined;
   }
