@@ -1,6 +1,7 @@
 import { fail } from '../ir/errors.js';
 import { im2colGeometry, im2colTileSources, type Im2ColGeometry } from '../ir/im2col.js';
 import type { Im2ColAttrs } from '../ir/ops.js';
+import { numel } from '../ir/tensor.js';
 
 // The im2col gather descriptor that LOAD_IM2COL references (docs/isa.md, "LOAD_IM2COL"), and the footprint
 // of one gathered tile, the one definition shared by the tiler (cost of a schedule), the cost model and the
@@ -42,7 +43,7 @@ export function encodeGatherDescriptor(d: GatherDescriptor): Uint8Array {
 export function readGatherDescriptor(view: DataView, addr: number): { desc: GatherDescriptor; geo: Im2ColGeometry } {
   const where = descriptorName(addr);
   const { desc, geo } = parseGatherDescriptor(view, addr);
-  const x = desc.x, xBytes = desc.xShape.reduce((p, v) => p * v, 1);
+  const x = desc.x, xBytes = numel(desc.xShape);
   if (x + xBytes > view.byteLength) fail(`${where}: input x (${xBytes} bytes at 0x${x.toString(16)}) lies beyond the DRAM size ${view.byteLength}`);
   return { desc, geo };
 }
@@ -88,7 +89,7 @@ export interface GatherFootprint {
  */
 export function gatherFootprint(geo: Im2ColGeometry, x: number, row0: number, col0: number, rows: number, cols: number, scratch: Int32Array): GatherFootprint {
   im2colTileSources(geo, row0, col0, rows, cols, scratch);
-  const xBytes = geo.xShape.reduce((p, v) => p * v, 1);
+  const xBytes = numel(geo.xShape);
   if (seen.length < xBytes) seen = new Int32Array(xBytes);
   if (mark === 0x7fffffff) { seen.fill(0); mark = 0; }
   const m = ++mark;

@@ -1,6 +1,7 @@
 import type { Target } from '../target.js';
 import { DRAM_PAGE_BYTES, type CostCounters } from '../cost.js';
 import { REQUANT_ENTRY_BYTES } from '../isa.js';
+import { numel } from '../../ir/tensor.js';
 import type { GemmSpec } from './spec.js';
 import type { Schedule } from './schedule.js';
 
@@ -27,7 +28,7 @@ export function operandRanges(spec: GemmSpec): { name: string; range: Range }[] 
   const out = [{ name: 'A', range: rowsRange(spec.a.addr, spec.a.stride, spec.m, spec.k) }];
   if (spec.gather) {
     const f = spec.gather.footprints;
-    out.push({ name: 'x', range: [f.x, f.x + f.geo.xShape.reduce((p, v) => p * v, 1) - 1] });
+    out.push({ name: 'x', range: [f.x, f.x + numel(f.geo.xShape) - 1] });
   } else {
     out.push({ name: 'B', range: rowsRange(spec.b.addr, spec.b.stride, spec.k, spec.n) });
   }
