@@ -111,8 +111,8 @@ export function compileRuns(ctx: BenchContext): CompileRuns {
     const uncalibrated = median(Array.from({ length: UNCALIBRATED_RUNS }, (_, k) => {
       const dir = out(`nocalib-${k}`);
       const run = child(ctx, 'compile.ts', [model, '-o', dir, ...noCalib]);
-      // Only the median's report is kept; the files of the others just fill the disk (VGG-19: ~1 GB per run).
-      if (k > 0) rmSync(dir, { recursive: true, force: true });
+      // Nothing reads the files (the report comes on the child's stdout), and VGG-19 writes ~1 GB per run.
+      rmSync(dir, { recursive: true, force: true });
       return run;
     }));
     ctx.log(`  ${label}: compile with explicit im2col...`);
