@@ -35,6 +35,13 @@ export interface GatherTables {
   readonly idxTab: number;
 }
 
+/** Where row r's entry is: gatherIm2col's rowTab operand for a tile starting at row r. */
+export const rowEntry = (t: GatherTables, r: number): number => t.rowTab + 8 * r;
+/** Where column c's cb is: gatherIm2col's colTab operand for a tile starting at column c. */
+export const columnEntry = (t: GatherTables, c: number): number => t.colTab + 4 * c;
+/** Where column c's swizzle indices are: gatherIm2col's idxTab operand for a tile starting at column c. */
+export const swizzleEntry = (t: GatherTables, c: number): number => t.idxTab + 32 * c;
+
 /** Bytes of the tables of one geometry (16-byte multiple). */
 export function gatherTableBytes(geo: Im2ColGeometry): number {
   return 16 * Math.ceil(geo.rows / 2) + 2 * columnArrayBytes(geo.cols) + 32 * geo.cols + geo.taps * maskRowBytes(geo.cols);

@@ -415,8 +415,7 @@ export class TileMachine {
       const wt = g.desc.tables;
       if (wt === undefined) { end = j; break; }
       if (this.recorded[j] !== g) {
-        const row0 = words[w + 4]!, col0 = words[w + 5]!;
-        wasm.setGatherRecord(j, wt.rowTab + 8 * row0, wt.colTab + 4 * col0, wt.colStride, wt.idxTab + 32 * col0, col0, g.desc.padValue);
+        wasm.setGatherRecord(j, wt, words[w + 4]!, words[w + 5]!, g.desc.padValue);
         this.recorded[j] = g;
       }
       if (dynamic !== undefined) {
@@ -533,7 +532,7 @@ export class TileMachine {
     const d = gather.desc, wt = d.tables;
     if (wt !== undefined) {
       // The WebAssembly gather from the descriptor's row, column and mask tables.
-      this.wasm!.gatherIm2col(slot, rows, cols, wt.rowTab + 8 * row0, wt.colTab + 4 * col0, wt.colStride, wt.idxTab + 32 * col0, col0, d.padValue);
+      this.wasm!.gatherIm2col(slot, rows, cols, wt, row0, col0, d.padValue);
       return gather.footprint;
     }
     let table = gather.table;

@@ -1,5 +1,6 @@
 import { invariant } from '../../../ir/errors.js';
 import { MATMUL_WASM_BASE64 } from './kernels-wasm.js';
+import { columnEntry, rowEntry, swizzleEntry, type GatherTables } from '../gather-tables.js';
 
 // The WebAssembly side of the tile machine: one memory holding the scratchpad, the accumulator and the
 // kernel's working space, and the SIMD128 MATMUL of matmul.wat. The TypeScript MATMUL in machine.ts stays
@@ -231,16 +232,16 @@ export class WasmTileMemory {
 
   /**
    * Fills the gather record of LOAD_IM2COL `index` (see runBlock in matmul.wat) with gatherIm2col's operands
-   * for this run (as gatherIm2col() takes them).
+   * for this run: the tile at row0, col0 of the descriptor whose tables are `tables`.
    */
-  setGatherRecord(index: number, rowTab: number, colTab: number, colStride: number, idxTab: number, col0: number, padValue: number): void {
+  setGatherRecord(index: number, tables: GatherTables, row0: number, col0: number, padValue: number): void {
     const r = this.words[(this.codeOffset + 32 * index + 24) / 4]! / 4, words = this.words;
-    words[r] = rowTab;
-    words[r + 1] = colTab;
-    words[r + 2] = colStride;
+    words[r] = rowEntry(tables, row0);
+    words[r + 1] = columnEntry(tables, col0);
+    words[r + 2] = tables.colStride;
     words[r + 3] = col0;
     words[r + 4] = padValue;
-    words[r + 5] = idxTab;
+    words[r + 5] = swizzleEntry(tables, col0);
   }
 
   /** The row runBlock's faulting STORE stopped at. */
@@ -267,12 +268,13 @@ export class WasmTileMemory {
   }
 
   /**
-   * LOAD_IM2COL: spad[slot] ← zeros, then rows×cols elements from a descriptor's tables (runtime/tile/gather-tables.ts):
-   * `rowTab` at row0's entry, `colTab` at col0's cb (its plans `colStride` bytes further), `idxTab` at col0's swizzle indices.
+   * LOAD_IM2COL: spad[slot] ← zeros, then the rows×cols tile at row0, col0 of a descriptor whose tables
+   * (runtime/tile/gather-tables.ts) are `tables`.
    */
-  gatherIm2col(slot: number, rows: number, cols: number, rowTab: number, colTab: number, colStride: number, idxTab: number, col0: number, padValue: number): void {
+  gatherIm2col(slot: number, rows: number, cols: number, tables: GatherTables, row0: number, col0: number, padValue: number): void {
     this.spadWritten(slot);
-    this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowTab, colTab, colStride, col0, padValue, this.tmp, idxTab, this.windowLimit);
+    this.gatherIm2colFn(this.spadOffset + slot * this.tt, this.t, rows, cols, rowEntry(tables, row0), columnEntry(tables, col0), tables.colStride,
+      col0, padValue, this.tmp, swizzleEntry(tables, col0), this.windowLimit);
   }
 
   /**
